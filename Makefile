@@ -1,0 +1,41 @@
+# glance-operator: the two set-up commands are `make demo` and `make test` (see README.md).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV = $(shell hack/venv.sh)
+PY = $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: help
+help: ## list targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+.PHONY: venv
+venv: ## create or reuse the virtualenv
+	@echo "$(VENV)"
+
+.PHONY: manifests
+manifests: ## regenerate CRDs into config/crd/bases from the pydantic models
+	$(PY) -m glance_operator.cli crds -o config/crd/bases
+
+.PHONY: lint
+lint: ## ruff + mypy (strict on glance_operator/api)
+	$(VENV)/bin/ruff check glance_operator tests hack
+	$(VENV)/bin/ruff format --check glance_operator tests hack
+	$(VENV)/bin/mypy glance_operator
+
+.PHONY: fmt
+fmt: ## format the code
+	$(VENV)/bin/ruff format glance_operator tests hack
+	$(VENV)/bin/ruff check --fix glance_operator tests hack
+
+.PHONY: unit
+unit: ## unit tests only (no services)
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+.PHONY: test
+test: lint ## the full suite: lint, unit, integration (real apiserver), e2e (real Glance)
+	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+.PHONY: demo
+demo: ## validate and default every sample offline, show the result
+	@bash hack/demo.sh

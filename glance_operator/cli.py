@@ -1,0 +1,148 @@
+"""`glance-operator` command line."""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import sys
+from collections.abc import Iterator, Sequence
+from typing import Any, TextIO
+
+import yaml
+
+from .api.admission import admit
+from .api.defaults import Defaults
+from .api.schema import CRD_FILES, crd
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block-style YAML with multi-line strings (custom configs) kept readable."""
+
+
+def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str_representer)
+
+
+def dump_yaml(obj: Any) -> str:
+    return yaml.dump(obj, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=1000)
+
+
+def crd_documents() -> dict[str, str]:
+    """File name -> YAML text of each generated CRD."""
+    return {CRD_FILES[kind]: "---\n" + dump_yaml(crd(kind)) for kind in ("Glance", "GlanceAPI")}
+
+
+def cmd_crds(args: argparse.Namespace) -> int:
+    docs = crd_documents()
+    if args.output:
+        out = pathlib.Path(args.output)
+        out.mkdir(parents=True, exist_ok=True)
+        for name, text in docs.items():
+            (out / name).write_text(text)
+            print(f"wrote {out / name}")
+    else:
+        sys.stdout.write("".join(docs.values()))
+    return EXIT_OK
+
+
+def _read(source: str) -> tuple[str, str]:
+    if source == "-":
+        return "<stdin>", sys.stdin.read()
+    return source, pathlib.Path(source).read_text()
+
+
+def _documents(label: str, text: str) -> Iterator[tuple[str, Any]]:
+    for i, doc in enumerate(yaml.safe_load_all(text)):
+        if doc is not None:
+            yield f"{label}#{i + 1}", doc
+
+
+def _foreign(doc: Any) -> bool:
+    """A well-formed object of another API group and kind, e.g. a Secret in a sample file."""
+    if not isinstance(doc, dict) or doc.get("kind") in ("Glance", "GlanceAPI"):
+        return False
+    api_version = doc.get("apiVersion")
+    return isinstance(api_version, str) and bool(doc.get("kind")) and not api_version.startswith("glance.")
+
+
+def cmd_validate(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    defaults = Defaults.from_env()
+    status = EXIT_OK
+    accepted: list[dict[str, Any]] = []
+    for source in args.filename:
+        try:
+            label, text = _read(source)
+            docs = list(_documents(label, text))
+        except OSError as exc:
+            err.write(f"{source}: cannot read: {exc.strerror or exc}\n")
+            return EXIT_USAGE
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            err.write(f"{source}{where}: invalid YAML: {problem}\n")
+            return EXIT_INVALID
+        for label, doc in docs:
+            if _foreign(doc):
+                # supporting objects shipped next to a Glance (Secrets, ConfigMaps): not ours to judge
+                if not args.quiet:
+                    err.write(
+                        f"{label}: skipped {doc.get('apiVersion')}/{doc.get('kind')}: not a Glance object\n"
+                    )
+                continue
+            result = admit(doc, defaults, namespace=args.namespace)
+            who = f"{result.kind or 'object'} {result.name!r}" if result.name else result.kind or "object"
+            for warning in result.warnings:
+                err.write(f"{label}: {who}: warning: {warning}\n")
+            if result.allowed and result.object is not None:
+                accepted.append(result.object)
+            else:
+                status = EXIT_INVALID
+                err.write(f"{label}: {who} is invalid:\n")
+                for e in result.errors:
+                    err.write(f"  {e}\n")
+    if status == EXIT_OK and not args.quiet:
+        out.write("".join("---\n" + dump_yaml(obj) for obj in accepted))
+    return status
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="glance-operator", description="Kubernetes operator for OpenStack Glance."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("crds", help="print or write the CustomResourceDefinitions")
+    p.add_argument("-o", "--output", metavar="DIR", help="write one file per CRD into DIR")
+    p.set_defaults(func=cmd_crds)
+
+    p = sub.add_parser(
+        "validate",
+        help="default and validate Glance/GlanceAPI objects offline, as the apiserver and webhooks would",
+    )
+    p.add_argument("-f", "--filename", action="append", required=True, help="YAML file, or - for stdin")
+    p.add_argument("-n", "--namespace", default="", help="namespace assumed for objects without one")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    p.set_defaults(func=cmd_validate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
