@@ -71,7 +71,9 @@ def _foreign(doc: Any) -> bool:
     return isinstance(api_version, str) and bool(doc.get("kind")) and not api_version.startswith("glance.")
 
 
-def cmd_validate(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def cmd_validate(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
     defaults = Defaults.from_env()
     status = EXIT_OK
     accepted: list[dict[str, Any]] = []
