@@ -47,7 +47,8 @@ def _default(obj: Any, schema: Schema) -> None:
 
 @cache
 def _pattern(regex: str) -> re.Pattern[str]:
-    return re.compile(regex)
+    # Go's `$` (no multi-line flag) matches only at the very end; Python's also before a final newline.
+    return re.compile(re.sub(r"(?<!\\)\$", r"\\Z", regex))
 
 
 _TYPES: dict[str, tuple[type, ...]] = {

@@ -21,7 +21,7 @@ from .backends import enabled_backends, is_file_backend
 from .errors import FieldError, Path, forbidden, invalid, path
 from .v1beta1 import Glance, GlanceAPI, GlanceAPITemplate, ProbeConf, TopologyRef
 
-DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 DNS1123_LABEL_MSG = (
     "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must "
     "start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for "
@@ -67,7 +67,10 @@ def _key_errors(glance: Glance) -> list[FieldError]:
     out = []
     for key, api in glance.spec.glance_apis.items():
         p = path("spec", "glanceAPIs").key(key)
-        if not DNS1123_LABEL.match(key) or len(key) > 63:
+        # apimachinery's IsDNS1123Label: length and character set are separate errors
+        if len(key) > 63:
+            out.append(invalid(p, key, "must be no more than 63 characters"))
+        if not DNS1123_LABEL.fullmatch(key):
             out.append(invalid(p, key, DNS1123_LABEL_MSG))
         limit = max_key_length(glance.metadata.name, api.type or "split")
         if len(key) > limit:
@@ -203,7 +206,8 @@ def validate_glance_update(glance: Glance, old: Glance) -> Result:
     _deprecated_bus(glance, result)
     old_bus = old.spec.notification_bus_instance
     new_bus = spec.notification_bus_instance
-    if new_bus and old_bus and new_bus != old_bus:
+    # any change but clearing is refused, including setting it where it was unset
+    if new_bus and new_bus != (old_bus or ""):
         result.errors.append(
             forbidden(
                 DEPRECATED_BUS,
