@@ -13,7 +13,6 @@ the order the controller applies them. Fixes of upstream defects made here (spec
 from __future__ import annotations
 
 import base64
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +20,9 @@ from ..api.serialize import to_dict
 from ..api.v1beta1 import Glance, GlanceAPISpec, GlanceAPITemplate
 from . import names
 from .configfiles import RenderedSecret, glance_job_secret, scripts_secret_data
-from .facts import GlanceFacts, NetworkAttachment
+from .facts import GlanceFacts
+from .network import networks_annotation
+from .pod import pod_security_context, restrictive_security_context
 
 Obj = dict[str, Any]
 
@@ -109,38 +110,6 @@ def notification_cluster(glance: Glance) -> str:
     return glance.spec.notification_bus_instance or ""
 
 
-def nad_annotation(attachments: tuple[NetworkAttachment, ...]) -> dict[str, str]:
-    """The Multus annotation (spec 4.8); always present, `[]` without attachments."""
-    entries = []
-    for nad in attachments:
-        entry: Obj = {"name": nad.name, "namespace": nad.namespace, "interface": nad.name[:15]}
-        if nad.gateway:
-            entry["default-route"] = [nad.gateway]
-        entries.append(entry)
-    return {names.NETWORKS_ANNOTATION: json.dumps(entries, separators=(",", ":"))}
-
-
-def pod_security_context() -> Obj:
-    return {
-        "fsGroup": names.GLANCE_UID,
-        "runAsGroup": names.GLANCE_UID,
-        "runAsNonRoot": True,
-        "runAsUser": names.GLANCE_UID,
-        "seccompProfile": {"type": "RuntimeDefault"},
-    }
-
-
-def restricted_container_context() -> Obj:
-    return {
-        "allowPrivilegeEscalation": False,
-        "capabilities": {"drop": ["ALL"]},
-        "runAsGroup": names.GLANCE_UID,
-        "runAsNonRoot": True,
-        "runAsUser": names.GLANCE_UID,
-        "seccompProfile": {"type": "RuntimeDefault"},
-    }
-
-
 def _ca_bundle_secret(glance: Glance) -> str:
     """The first API (sorted by key) with a CA bundle provides it to the jobs (spec 4.7, 4.9)."""
     for key in sorted(glance.spec.glance_apis):
@@ -190,7 +159,7 @@ def db_sync_job(glance: Glance, facts: GlanceFacts) -> Obj:
         "imagePullPolicy": "IfNotPresent",
         "command": ["/bin/bash"],
         "args": ["-c", DB_SYNC_COMMAND],
-        "securityContext": restricted_container_context(),
+        "securityContext": restrictive_security_context(),
         "volumeMounts": [
             {"name": "db-sync-config-data", "mountPath": "/etc/glance/glance.conf.d", "readOnly": True},
             {"name": "config-data", "mountPath": "/etc/my.cnf", "subPath": "my.cnf", "readOnly": True},
@@ -207,7 +176,7 @@ def db_sync_job(glance: Glance, facts: GlanceFacts) -> Obj:
         "spec": {
             "backoffLimit": 6,
             "template": {
-                "metadata": {"annotations": nad_annotation(facts.network_attachments)},
+                "metadata": {"annotations": networks_annotation(facts.network_attachments)},
                 "spec": _job_pod_spec(glance, container, volumes, "OnFailure"),
             },
         },
@@ -228,7 +197,7 @@ def db_purge_cronjob(glance: Glance, facts: GlanceFacts) -> Obj:
         "imagePullPolicy": "IfNotPresent",
         "command": ["/bin/bash"],
         "args": ["-c", command],
-        "securityContext": restricted_container_context(),
+        "securityContext": restrictive_security_context(),
         "volumeMounts": [
             {"name": "db-purge-config-data", "mountPath": "/etc/glance/glance.conf.d", "readOnly": True},
             {"name": "config-data", "mountPath": "/etc/my.cnf", "subPath": "my.cnf", "readOnly": True},
@@ -249,7 +218,7 @@ def db_purge_cronjob(glance: Glance, facts: GlanceFacts) -> Obj:
             "jobTemplate": {
                 "metadata": {
                     "labels": names.glance_labels(),
-                    "annotations": nad_annotation(facts.network_attachments),
+                    "annotations": networks_annotation(facts.network_attachments),
                 },
                 "spec": {
                     "parallelism": 1,
