@@ -94,9 +94,7 @@ def cmd_validate(args: argparse.Namespace, out: TextIO | None = None, err: TextI
             if _foreign(doc):
                 # supporting objects shipped next to a Glance (Secrets, ConfigMaps): not ours to judge
                 if not args.quiet:
-                    err.write(
-                        f"{label}: skipped {doc.get('apiVersion')}/{doc.get('kind')}: not a Glance object\n"
-                    )
+                    err.write(f"{label}: skipped {doc.get('apiVersion')}/{doc.get('kind')}: not a Glance object\n")
                 continue
             result = admit(doc, defaults, namespace=args.namespace)
             who = f"{result.kind or 'object'} {result.name!r}" if result.name else result.kind or "object"
@@ -114,10 +112,42 @@ def cmd_validate(args: argparse.Namespace, out: TextIO | None = None, err: TextI
     return status
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="glance-operator", description="Kubernetes operator for OpenStack Glance."
+def cmd_run(args: argparse.Namespace) -> int:
+    import asyncio
+    import os
+    import signal
+
+    from .runtime import logs
+    from .runtime.manager import Manager, Options
+
+    logs.setup(args.log_level, args.log_format)
+    options = Options(
+        kubeconfig=args.kubeconfig,
+        namespace=args.namespace or os.environ.get("WATCH_NAMESPACE") or None,
+        leader_elect=args.leader_elect,
+        leader_election_namespace=args.leader_election_namespace,
+        lease_duration=float(os.environ.get("LEASE_DURATION", args.lease_duration)),
+        renew_deadline=float(os.environ.get("RENEW_DEADLINE", args.renew_deadline)),
+        retry_period=float(os.environ.get("RETRY_PERIOD", args.retry_period)),
+        health_probe_bind_address=args.health_probe_bind_address,
+        metrics_bind_address=args.metrics_bind_address,
+        workers=args.workers,
     )
+
+    async def main() -> int:
+        manager = Manager(options)
+        manager.add_default_controllers(Defaults.from_env())
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, manager.stop)
+        await manager.run()
+        return 0
+
+    return asyncio.run(main())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="glance-operator", description="Kubernetes operator for OpenStack Glance.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("crds", help="print or write the CustomResourceDefinitions")
@@ -132,6 +162,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-n", "--namespace", default="", help="namespace assumed for objects without one")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("run", help="run the operator (controllers, probes, metrics)")
+    p.add_argument("--kubeconfig", help="kubeconfig file (default: in-cluster or $KUBECONFIG)")
+    p.add_argument("--namespace", default="", help="watch only this namespace (or $WATCH_NAMESPACE)")
+    p.add_argument("--leader-elect", action="store_true", help="elect a leader with a Lease before working")
+    p.add_argument("--leader-election-namespace", default=None)
+    p.add_argument("--lease-duration", type=float, default=15.0)
+    p.add_argument("--renew-deadline", type=float, default=10.0)
+    p.add_argument("--retry-period", type=float, default=2.0)
+    p.add_argument("--health-probe-bind-address", default=":8081", help="/healthz and /readyz; 0 disables")
+    p.add_argument("--metrics-bind-address", default="0", help="Prometheus /metrics, e.g. :8443; 0 disables")
+    p.add_argument("--workers", type=int, default=2, help="concurrent reconciles per controller")
+    p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    p.add_argument("--log-format", default="json", choices=["json", "text"])
+    p.set_defaults(func=cmd_run)
     return parser
 
 

@@ -52,10 +52,9 @@ class FieldError:
     has_value: bool = False
 
     def __str__(self) -> str:
+        text = f"{self.path}: {self.type}"
         if self.has_value:
-            text = f"{self.path}: {self.type}: {_value(self.value)}"
-        else:
-            text = f"{self.path}: {self.type}"
+            text += f": {_value(self.value)}"
         return f"{text}: {self.detail}" if self.detail else text
 
 
