@@ -62,9 +62,7 @@ def enabled_backends(config: str) -> EnabledBackends:
             return EnabledBackends((), tuple(problems), tuple(notes))
         entries = tuple(e.strip() for e in value.strip().split(","))
         if section != "DEFAULT":
-            notes.append(
-                f"line {lineno}: enabled_backends is set in [{section}], but Glance reads it from [DEFAULT]"
-            )
+            notes.append(f"line {lineno}: enabled_backends is set in [{section}], but Glance reads it from [DEFAULT]")
         for entry in entries:
             store_id, colon, store_type = entry.partition(":")
             if not colon or not store_id.strip() or not store_type.strip():

@@ -119,7 +119,7 @@ def root_schema(model: type[Glance] | type[GlanceAPI], description: str) -> Sche
                 "type": "string",
             },
             "kind": {
-                "description": "Kind is a string value representing the REST resource this object represents.",  # noqa: E501
+                "description": "Kind is a string value representing the REST resource this object represents.",
                 "type": "string",
             },
             "metadata": {"type": "object"},

@@ -80,9 +80,7 @@ def _validate(value: Any, schema: Schema, at: Path, errors: list[FieldError]) ->
         if isinstance(value, bool) or not isinstance(value, int | str):
             errors.append(invalid(at, value, "must be an integer or a string"))
         elif isinstance(value, str) and "pattern" in schema and not _pattern(schema["pattern"]).search(value):
-            errors.append(
-                invalid(at, value, f"must be a quantity or an integer (pattern {schema['pattern']})")
-            )
+            errors.append(invalid(at, value, f"must be a quantity or an integer (pattern {schema['pattern']})"))
         return
     kind = schema.get("type")
     if kind is None:

@@ -132,9 +132,7 @@ class ProbeConf(Model):
     path: str | None = kfield("path", default=None, pattern=r"^(/.*)?$")
     port: int | None = kfield("port", default=None, fmt="int32", minimum=1, maximum=65535)
     scheme: str | None = kfield("scheme", default=None)
-    command: list[str] | None = kfield(
-        "command", default=None, extensions={"x-kubernetes-list-type": "atomic"}
-    )
+    command: list[str] | None = kfield("command", default=None, extensions={"x-kubernetes-list-type": "atomic"})
     initial_delay_seconds: int | None = kfield("initialDelaySeconds", default=None, fmt="int32", minimum=0)
     timeout_seconds: int | None = kfield("timeoutSeconds", default=None, fmt="int32", minimum=1)
     period_seconds: int | None = kfield("periodSeconds", default=None, fmt="int32", minimum=1)
@@ -264,9 +262,7 @@ class GlanceAPITemplate(Model):
     tls: APITLS = kfield("tls", default_factory=APITLS)
     auth: AuthSpec = kfield("auth", default_factory=AuthSpec)
     image_cache: ImageCache = kfield("imageCache", default_factory=ImageCache)
-    api_timeout: int = kfield(
-        "apiTimeout", default=0, minimum=1, description="httpd and probe timeout, seconds."
-    )
+    api_timeout: int = kfield("apiTimeout", default=0, minimum=1, description="httpd and probe timeout, seconds.")
 
 
 # --- Glance ---------------------------------------------------------------------------------------
@@ -284,15 +280,9 @@ class PasswordSelector(Model):
 
 class QuotaLimits(Model):
     image_size_total: int = kfield("imageSizeTotal", default=0, crd_default=0, required=True, omitempty=False)
-    image_stage_total: int = kfield(
-        "imageStageTotal", default=0, crd_default=0, required=True, omitempty=False
-    )
-    image_count_total: int = kfield(
-        "imageCountTotal", default=0, crd_default=0, required=True, omitempty=False
-    )
-    image_count_upload: int = kfield(
-        "imageCountUpload", default=0, crd_default=0, required=True, omitempty=False
-    )
+    image_stage_total: int = kfield("imageStageTotal", default=0, crd_default=0, required=True, omitempty=False)
+    image_count_total: int = kfield("imageCountTotal", default=0, crd_default=0, required=True, omitempty=False)
+    image_count_upload: int = kfield("imageCountUpload", default=0, crd_default=0, required=True, omitempty=False)
 
     def enabled(self) -> bool:
         return any(
@@ -368,9 +358,7 @@ class GlanceSpec(Model):
         description="Key of the glanceAPIs entry registered in the Keystone catalog.",
     )
     db_purge: DBPurge = kfield("dbPurge", default_factory=DBPurge)
-    api_timeout: int = kfield(
-        "apiTimeout", default=0, crd_default=DEFAULT_API_TIMEOUT, minimum=1, omitempty=False
-    )
+    api_timeout: int = kfield("apiTimeout", default=0, crd_default=DEFAULT_API_TIMEOUT, minimum=1, omitempty=False)
     notification_bus_instance: str | None = kfield(
         "notificationBusInstance",
         default=None,

@@ -254,9 +254,7 @@ def validate_glance_api(api: GlanceAPI, old: GlanceAPI | None = None) -> Result:
     result.errors.extend(_override_errors(api.spec, p))
     if old is not None and old.spec.api_type != api.spec.api_type:
         result.errors.append(
-            invalid(
-                p.child("apiType"), api.spec.api_type, "apiType cannot be changed; create a new GlanceAPI"
-            )
+            invalid(p.child("apiType"), api.spec.api_type, "apiType cannot be changed; create a new GlanceAPI")
         )
     return result
 

@@ -426,9 +426,7 @@ def glance_api_secret(
     return _with_custom(rendered, custom, template_parameters(params))
 
 
-def glance_job_secret(
-    *, database_connection: str, custom_service_config: str, db_tls: bool
-) -> RenderedSecret:
+def glance_job_secret(*, database_connection: str, custom_service_config: str, db_tls: bool) -> RenderedSecret:
     """Data of ``<glance>-config-data`` (db-sync and db-purge read 00 + 01)."""
     rendered = {CONFIG_00: render_minimal_config(database_connection), SSL_CONF: render_ssl_conf()}
     custom = {CUSTOM_CONFIG_01: custom_service_config, MY_CNF: render_my_cnf(tls=db_tls)}

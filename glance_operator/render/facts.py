@@ -20,8 +20,7 @@ class Database:
 
     def connection(self, database: str = "glance") -> str:
         return (
-            f"mysql+pymysql://{self.username}:{self.password}@{self.hostname}/{database}"
-            "?read_default_file=/etc/my.cnf"
+            f"mysql+pymysql://{self.username}:{self.password}@{self.hostname}/{database}?read_default_file=/etc/my.cnf"
         )
 
 

@@ -188,9 +188,7 @@ def db_sync_job(glance: Glance, facts: GlanceFacts) -> Obj:
 
 def db_purge_cronjob(glance: Glance, facts: GlanceFacts) -> Obj:
     secret = names.config_secret(glance.metadata.name)
-    command = (
-        f"/usr/bin/glance-manage --config-dir /etc/glance/glance.conf.d db purge {glance.spec.db_purge.age}"
-    )
+    command = f"/usr/bin/glance-manage --config-dir /etc/glance/glance.conf.d db purge {glance.spec.db_purge.age}"
     container: Obj = {
         "name": "glance-dbpurge",
         "image": glance.spec.container_image,
@@ -251,9 +249,7 @@ def job_config(glance: Glance, facts: GlanceFacts) -> RenderedSecret | None:
     )
 
 
-def child_spec(
-    glance: Glance, key: str, template: GlanceAPITemplate, api_type: str, facts: GlanceFacts
-) -> Obj:
+def child_spec(glance: Glance, key: str, template: GlanceAPITemplate, api_type: str, facts: GlanceFacts) -> Obj:
     """A GlanceAPI child's spec: the template, inherited values and controller-filled fields (4.11)."""
     spec = glance.spec
     api = GlanceAPISpec.model_validate(template.model_dump(by_alias=True))
@@ -362,9 +358,7 @@ def build_glance(glance: Glance, facts: GlanceFacts) -> GlanceObjects:
         account={
             "apiVersion": "mariadb.openstack.org/v1beta1",
             "kind": "MariaDBAccount",
-            "metadata": _meta(
-                glance, glance.spec.database_account, uid, {"mariaDBDatabaseName": names.DB_NAME}
-            ),
+            "metadata": _meta(glance, glance.spec.database_account, uid, {"mariaDBDatabaseName": names.DB_NAME}),
             "spec": {
                 "userName": facts.database.username if facts.database else "",
                 "secret": f"{glance.spec.database_account}-db-secret",

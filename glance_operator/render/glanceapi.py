@@ -493,9 +493,7 @@ def build_glance_api(api: GlanceAPI, facts: GlanceAPIFacts) -> GlanceAPIObjects:
     for vol in dropped:
         warnings.append(f"volume {vol['name']!r} is defined more than once; the first is used")
     volume_names = (
-        {v["name"] for v in volumes}
-        | ({"glance"} if local_pvc else set())
-        | ({"glance-cache"} if cache else set())
+        {v["name"] for v in volumes} | ({"glance"} if local_pvc else set()) | ({"glance-cache"} if cache else set())
     )
     usable_extra_mounts = []
     for mount in extra_mounts:
@@ -787,9 +785,7 @@ def _cache_cronjob(
     if ca_bundle:
         volumes.append(pod.ca_bundle_volume(ca_bundle))
         mounts.append(pod.ca_bundle_mount())
-    volumes.append(
-        {"name": "glance-cache", "persistentVolumeClaim": {"claimName": f"glance-cache-{pod_name}"}}
-    )
+    volumes.append({"name": "glance-cache", "persistentVolumeClaim": {"claimName": f"glance-cache-{pod_name}"}})
     mounts.append({"name": "glance-cache", "mountPath": "/var/lib/glance/image-cache"})
     pod_spec: Obj = {
         "restartPolicy": "Never",

@@ -301,8 +301,7 @@ def config_volume_mounts(
         mounts.append(_mount("glance", "/var/lib/glance"))
     mounts.extend(extra)
     mounts.extend(
-        _mount(name, f"/var/lib/config-data/secret-{i}", read_only=True)
-        for i, name in enumerate(config_secrets)
+        _mount(name, f"/var/lib/config-data/secret-{i}", read_only=True) for i, name in enumerate(config_secrets)
     )
     if cinder:
         mounts.extend(_mount(name, path, read_only=ro) for name, path, ro in CINDER_MOUNTS)
@@ -377,9 +376,7 @@ def api_volumes(
         volumes.append(ca_bundle_volume(ca_bundle_secret))
     if mtls_secret:
         volumes.append(_secret_volume(mtls_secret, mtls_secret, CERT_MODE))
-    volumes.extend(
-        _secret_volume(f"{endpoint}-tls-certs", secret, CERT_MODE) for endpoint, secret in tls_secrets
-    )
+    volumes.extend(_secret_volume(f"{endpoint}-tls-certs", secret, CERT_MODE) for endpoint, secret in tls_secrets)
     return volumes
 
 

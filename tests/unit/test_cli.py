@@ -59,12 +59,10 @@ def test_every_error_is_listed_with_its_field_and_exit_1(tmp_path, capsys) -> No
     assert code == 1
     assert out == ""
     assert (
-        'spec.glanceAPIs[default].type: Unsupported value: "double": supported values: "split", "single", "edge"'
-        in err
+        'spec.glanceAPIs[default].type: Unsupported value: "double": supported values: "split", "single", "edge"' in err
     )
     assert (
-        'spec.glanceAPIs[default].replcas: Unknown field: field "replcas" is not known; did you mean "replicas"?'
-        in err
+        'spec.glanceAPIs[default].replcas: Unknown field: field "replcas" is not known; did you mean "replicas"?' in err
     )
 
 

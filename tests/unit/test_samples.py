@@ -11,9 +11,7 @@ import yaml
 from glance_operator.api.admission import admit
 from glance_operator.api.defaults import Defaults
 
-SAMPLES = sorted(
-    (pathlib.Path(__file__).resolve().parents[2] / "config/samples").glob("glance_v1beta1_*.yaml")
-)
+SAMPLES = sorted((pathlib.Path(__file__).resolve().parents[2] / "config/samples").glob("glance_v1beta1_*.yaml"))
 
 
 def _ours(path: pathlib.Path) -> list[dict]:
@@ -61,9 +59,7 @@ def test_sample_is_accepted(path: pathlib.Path) -> None:
         assert result.object is not None
 
 
-@pytest.mark.parametrize(
-    "path", [p for p in SAMPLES if _ours(p)[0]["kind"] == "Glance"], ids=lambda p: p.name
-)
+@pytest.mark.parametrize("path", [p for p in SAMPLES if _ours(p)[0]["kind"] == "Glance"], ids=lambda p: p.name)
 def test_broken_sample_is_refused_naming_the_field(path: pathlib.Path) -> None:
     doc = copy.deepcopy(_ours(path)[0])
     key = sorted(doc["spec"]["glanceAPIs"])[0]

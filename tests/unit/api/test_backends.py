@@ -15,9 +15,7 @@ from glance_operator.api.backends import enabled_backends, is_file_backend
         pytest.param("", (), id="empty-config"),
         pytest.param("[DEFAULT]\ndebug=true", (), id="no-enabled_backends"),
         pytest.param("enabled_backends=default_backend:rbd", ("default_backend:rbd",), id="single-entry"),
-        pytest.param(
-            "[DEFAULT]\nenabled_backends=default_backend:rbd", ("default_backend:rbd",), id="under-DEFAULT"
-        ),
+        pytest.param("[DEFAULT]\nenabled_backends=default_backend:rbd", ("default_backend:rbd",), id="under-DEFAULT"),
         pytest.param(
             "enabled_backends = a:rbd , b:swift ,c:cinder",
             ("a:rbd", "b:swift", "c:cinder"),
@@ -30,9 +28,7 @@ from glance_operator.api.backends import enabled_backends, is_file_backend
         pytest.param(" enabled_backends  =a:file", ("a:file",), id="spaces-around-key-removed"),
         # "skip blank and #-prefixed lines"
         pytest.param("\n\n   \nenabled_backends=a:file\n\n", ("a:file",), id="blank-lines-skipped"),
-        pytest.param(
-            "# enabled_backends=a:file\nenabled_backends=b:rbd", ("b:rbd",), id="hash-comment-skipped"
-        ),
+        pytest.param("# enabled_backends=a:file\nenabled_backends=b:rbd", ("b:rbd",), id="hash-comment-skipped"),
         pytest.param(
             "   #enabled_backends=a:file\nenabled_backends=b:rbd",
             ("b:rbd",),
@@ -40,35 +36,27 @@ from glance_operator.api.backends import enabled_backends, is_file_backend
         ),
         # "on the first line whose key is exactly enabled_backends"
         pytest.param("enabled_backends=a:file\nenabled_backends=b:rbd", ("a:file",), id="first-match-wins"),
-        pytest.param(
-            "enabled_backends_extra=x:file\nenabled_backends=b:rbd", ("b:rbd",), id="key-must-match-exactly"
-        ),
+        pytest.param("enabled_backends_extra=x:file\nenabled_backends=b:rbd", ("b:rbd",), id="key-must-match-exactly"),
         pytest.param("Enabled_Backends=x:file", (), id="key-is-case-sensitive"),
         pytest.param("default_backend=a\nenabled_backends=a:rbd", ("a:rbd",), id="other-keys-ignored"),
         # "split once on =": the value keeps any further '='
         pytest.param("enabled_backends=a:rbd=x", ("a:rbd=x",), id="split-once-on-equals"),
         # "Section headers are ignored (a match in any section counts)"
-        pytest.param(
-            "[glance_store]\nenabled_backends=a:file", ("a:file",), id="match-in-other-section-counts"
-        ),
+        pytest.param("[glance_store]\nenabled_backends=a:file", ("a:file",), id="match-in-other-section-counts"),
         pytest.param(
             "[foo]\nenabled_backends=a:file\n[DEFAULT]\nenabled_backends=b:rbd",
             ("a:file",),
             id="section-blind-first-match",
         ),
         # "inline `# ...` text stays in the last element"
-        pytest.param(
-            "enabled_backends=a:rbd # main store", ("a:rbd # main store",), id="inline-comment-kept"
-        ),
+        pytest.param("enabled_backends=a:rbd # main store", ("a:rbd # main store",), id="inline-comment-kept"),
         pytest.param(
             "enabled_backends=a:rbd, b:file # CHANGE_ME",
             ("a:rbd", "b:file # CHANGE_ME"),
             id="inline-comment-in-last-element",
         ),
         # defect 4 fix (ours): `;` comment lines are skipped like `#` ones
-        pytest.param(
-            "; enabled_backends=a:file\nenabled_backends=b:rbd", ("b:rbd",), id="defect4-semicolon-skipped"
-        ),
+        pytest.param("; enabled_backends=a:file\nenabled_backends=b:rbd", ("b:rbd",), id="defect4-semicolon-skipped"),
         pytest.param(";enabled_backends=a:file", (), id="defect4-semicolon-only"),
     ],
 )
@@ -128,9 +116,7 @@ def test_enabled_backends_in_default_has_no_note(config: str) -> None:
         pytest.param("enabled_backends=a:", ("a:",), "'a:'", id="empty-store-type"),
     ],
 )
-def test_enabled_backends_malformed_is_a_problem_defect3(
-    config: str, entries: tuple[str, ...], mentions: str
-) -> None:
+def test_enabled_backends_malformed_is_a_problem_defect3(config: str, entries: tuple[str, ...], mentions: str) -> None:
     parsed = enabled_backends(config)
     assert parsed.entries == entries
     assert len(parsed.problems) == 1
@@ -170,9 +156,7 @@ def test_enabled_backends_bare_key_after_first_match_is_not_reached() -> None:
         # defect 4: inline comments stay in the element, so it is not the exact `:file` form
         pytest.param("enabled_backends=a:file # local", False, False, id="inline-comment-not-file"),
         # the webhook placeholder of §3.2 is not a file backend
-        pytest.param(
-            "[DEFAULT]\nenabled_backends=backend1:type1 # CHANGE_ME", True, False, id="placeholder-not-file"
-        ),
+        pytest.param("[DEFAULT]\nenabled_backends=backend1:type1 # CHANGE_ME", True, False, id="placeholder-not-file"),
         pytest.param("[glance_store]\nenabled_backends=a:file", False, True, id="section-blind"),
         pytest.param("; enabled_backends=a:rbd", True, True, id="defect4-semicolon-comment-inherits"),
         # defect 3: malformed bare key gives no list (and a problem), so the inherited verdict applies

@@ -106,9 +106,7 @@ def test_step3_api_timeout(given: int, expected: int) -> None:
         pytest.param({"age": 0, "schedule": ""}, {"age": 30, "schedule": "1 0 * * *"}, id="zero-values"),
         pytest.param({"age": 7}, {"age": 7, "schedule": "1 0 * * *"}, id="age-kept"),
         pytest.param({"schedule": "0 3 * * 0"}, {"age": 30, "schedule": "0 3 * * 0"}, id="schedule-kept"),
-        pytest.param(
-            {"age": 2, "schedule": "5 5 * * *"}, {"age": 2, "schedule": "5 5 * * *"}, id="both-kept"
-        ),
+        pytest.param({"age": 2, "schedule": "5 5 * * *"}, {"age": 2, "schedule": "5 5 * * *"}, id="both-kept"),
     ],
 )
 def test_step4_db_purge(given: dict[str, Any], expected: dict[str, Any]) -> None:
@@ -163,15 +161,9 @@ def test_step6_not_applied_when_apis_exist() -> None:
 @pytest.mark.parametrize(
     ("top_timeout", "api", "expected"),
     [
-        pytest.param(
-            60, {}, {"cleaner": CLEANER, "pruner": PRUNER, "apiTimeout": 60}, id="all-empty-defaulted"
-        ),
-        pytest.param(
-            0, {}, {"cleaner": CLEANER, "pruner": PRUNER, "apiTimeout": 60}, id="top-timeout-defaulted-first"
-        ),
-        pytest.param(
-            300, {}, {"cleaner": CLEANER, "pruner": PRUNER, "apiTimeout": 300}, id="timeout-from-top-level"
-        ),
+        pytest.param(60, {}, {"cleaner": CLEANER, "pruner": PRUNER, "apiTimeout": 60}, id="all-empty-defaulted"),
+        pytest.param(0, {}, {"cleaner": CLEANER, "pruner": PRUNER, "apiTimeout": 60}, id="top-timeout-defaulted-first"),
+        pytest.param(300, {}, {"cleaner": CLEANER, "pruner": PRUNER, "apiTimeout": 300}, id="timeout-from-top-level"),
         pytest.param(
             300,
             {"apiTimeout": 45},

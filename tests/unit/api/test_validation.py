@@ -43,9 +43,7 @@ SPLIT_DEPRECATED = (
 )
 KEYSTONE_MSG = "KeystoneEndpoint is assigned to an invalid GlanceAPI instance"
 TOPOLOGY_MSG = "Customizing namespace field is not supported"
-W_DEPRECATED = (
-    'field "spec.notificationBusInstance" is deprecated, please use "spec.notificationsBus.cluster" instead'
-)
+W_DEPRECATED = 'field "spec.notificationBusInstance" is deprecated, please use "spec.notificationsBus.cluster" instead'
 W_SAME = (
     'both "spec.notificationBusInstance" and "spec.notificationsBus.cluster" are set with the same value. '
     'Please migrate to using only "spec.notificationsBus.cluster" and clear "spec.notificationBusInstance"'
@@ -236,9 +234,7 @@ def bus(deprecated: str | None, cluster: str | None) -> dict[str, Any]:
         pytest.param("rabbitmq", None, [W_DEPRECATED], [], id="deprecated-only-warning"),
         pytest.param("rabbitmq", "rabbitmq", [W_SAME], [], id="both-same-warning"),
         # defect 8 fix (ours): upstream computes this error on create and discards it
-        pytest.param(
-            "rabbitmq", "other", [], [e_conflict("rabbitmq", "other")], id="defect8-conflict-refused"
-        ),
+        pytest.param("rabbitmq", "other", [], [e_conflict("rabbitmq", "other")], id="defect8-conflict-refused"),
     ],
 )
 def test_deprecated_fields_create(
@@ -255,9 +251,7 @@ def test_deprecated_fields_create(
         pytest.param(None, None, "rabbitmq", [], [], id="new-only"),
         pytest.param("rabbitmq", "rabbitmq", None, [W_DEPRECATED], [], id="unchanged-deprecated-warning"),
         pytest.param("rabbitmq", "rabbitmq", "rabbitmq", [W_SAME], [], id="same-values-warning"),
-        pytest.param(
-            "rabbitmq", "rabbitmq", "other", [], [e_conflict("rabbitmq", "other")], id="conflict-invalid"
-        ),
+        pytest.param("rabbitmq", "rabbitmq", "other", [], [e_conflict("rabbitmq", "other")], id="conflict-invalid"),
         pytest.param("rabbitmq", "rabbit2", None, [W_DEPRECATED], [E_FORBIDDEN], id="changed-forbidden"),
         pytest.param(
             "rabbitmq",
@@ -336,12 +330,8 @@ def test_topology_namespace(
         # an API without its own enabled_backends inherits the top-level verdict
         pytest.param(FILE, {"type": "split", "replicas": 1}, True, id="inherits-top-level-file"),
         pytest.param(RBD, {"type": "split", "replicas": 1}, False, id="inherits-top-level-rbd"),
-        pytest.param(
-            RBD, {"type": "split", "replicas": 1, "customServiceConfig": FILE}, True, id="own-file-over-rbd"
-        ),
-        pytest.param(
-            FILE, {"type": "split", "replicas": 1, "customServiceConfig": RBD}, False, id="own-rbd-over-file"
-        ),
+        pytest.param(RBD, {"type": "split", "replicas": 1, "customServiceConfig": FILE}, True, id="own-file-over-rbd"),
+        pytest.param(FILE, {"type": "split", "replicas": 1, "customServiceConfig": RBD}, False, id="own-rbd-over-file"),
         pytest.param(
             FILE,
             {"type": "split", "replicas": 1, "customServiceConfig": "[DEFAULT]\ndebug=true"},
@@ -358,9 +348,7 @@ def test_topology_namespace(
             False,
             id="own-multistore-with-file",
         ),
-        pytest.param(
-            "enabled_backends=a:file,b:file", {"type": "split", "replicas": 1}, False, id="top-multistore"
-        ),
+        pytest.param("enabled_backends=a:file,b:file", {"type": "split", "replicas": 1}, False, id="top-multistore"),
         pytest.param(
             "[DEFAULT]\nenabled_backends=backend1:type1 # CHANGE_ME",
             {"type": "split", "replicas": 1},
@@ -380,9 +368,7 @@ def test_backend_layout(op: Validator, top_config: str, api: dict[str, Any], ref
     ("top_config", "api_config", "path"),
     [
         pytest.param("enabled_backends", "", "spec.customServiceConfig", id="top-level-bare-key"),
-        pytest.param(
-            RBD, "enabled_backends", "spec.glanceAPIs[default].customServiceConfig", id="api-bare-key"
-        ),
+        pytest.param(RBD, "enabled_backends", "spec.glanceAPIs[default].customServiceConfig", id="api-bare-key"),
         pytest.param(
             RBD, "enabled_backends=a:rbd,b", "spec.glanceAPIs[default].customServiceConfig", id="api-no-colon"
         ),
@@ -394,9 +380,7 @@ def test_backend_layout(op: Validator, top_config: str, api: dict[str, Any], ref
         ),
     ],
 )
-def test_malformed_backends_reported_defect3(
-    op: Validator, top_config: str, api_config: str, path: str
-) -> None:
+def test_malformed_backends_reported_defect3(op: Validator, top_config: str, api_config: str, path: str) -> None:
     apis = {"default": {"type": "single", "replicas": 1, "customServiceConfig": api_config}}
     result = op(glance(apis, customServiceConfig=top_config))
     assert [(e.path, e.type, e.value) for e in result.errors] == [(path, "Invalid value", "enabled_backends")]
@@ -452,17 +436,13 @@ PROBE_CASES = [
     ),
     pytest.param({"type": "Exec", "command": ["/bin/true"]}, [], id="valid-exec"),
     pytest.param({"type": ""}, [], id="type-unset"),
-    pytest.param(
-        {"type": "Exec"}, [("command", "command is required for exec probe type")], id="exec-no-command"
-    ),
+    pytest.param({"type": "Exec"}, [("command", "command is required for exec probe type")], id="exec-no-command"),
     pytest.param(
         {"type": "Exec", "command": []},
         [("command", "command is required for exec probe type")],
         id="exec-empty",
     ),
-    pytest.param(
-        {"path": "healthcheck"}, [("path", "path must start with '/' if specified")], id="relative-path"
-    ),
+    pytest.param({"path": "healthcheck"}, [("path", "path must start with '/' if specified")], id="relative-path"),
     pytest.param(
         {"initialDelaySeconds": -1},
         [("initialDelaySeconds", "initialDelaySeconds must be non-negative")],
@@ -498,9 +478,7 @@ PROBE_CASES = [
 @pytest.mark.parametrize("op", ALL_OPS)
 @pytest.mark.parametrize("probe", ["livenessProbes", "readinessProbes", "startupProbes"])
 @pytest.mark.parametrize(("conf", "expected"), PROBE_CASES)
-def test_probe_overrides(
-    op: Validator, probe: str, conf: dict[str, Any], expected: list[tuple[str, str]]
-) -> None:
+def test_probe_overrides(op: Validator, probe: str, conf: dict[str, Any], expected: list[tuple[str, str]]) -> None:
     # defect 6 fix (ours): each error once, at the real JSON path, only for the API that has it;
     # defect 7 fix (ours): APIs added by an update are checked too (op update-new-key)
     apis = {
@@ -524,9 +502,7 @@ def test_probe_overrides(
         pytest.param({"default": {"type": "split", "replicas": 0}}, "default", [], id="split-api"),
         pytest.param({"central": SINGLE, "edge0": {"type": "edge"}}, "central", [], id="central-with-edge"),
         pytest.param({"default": SINGLE}, "missing", [e_keystone("missing")], id="unknown-key"),
-        pytest.param(
-            {"central": SINGLE, "edge0": {"type": "edge"}}, "edge0", [e_keystone("edge0")], id="edge-refused"
-        ),
+        pytest.param({"central": SINGLE, "edge0": {"type": "edge"}}, "edge0", [e_keystone("edge0")], id="edge-refused"),
         pytest.param({"edge0": {"type": "edge"}}, "edge0", [e_keystone("edge0")], id="only-edge-refused"),
         pytest.param({"a": SINGLE, "b": SINGLE}, "", [e_keystone("")], id="empty-with-two-apis"),
     ],
@@ -552,9 +528,7 @@ def test_keystone_endpoint(op: Validator, apis: dict[str, Any], keystone: str, e
 )
 def test_update_layout_type_change(old_type: str, new_type: str, replicas: int, refused: bool) -> None:
     def make(api_type: str) -> Glance:
-        return glance(
-            {"main": dict(SINGLE), "default": {"type": api_type, "replicas": replicas}}, keystone="main"
-        )
+        return glance({"main": dict(SINGLE), "default": {"type": api_type, "replicas": replicas}}, keystone="main")
 
     result = validate_glance_update(make(new_type), make(old_type))
     assert errors(result) == ([e_key("default", LAYOUT_IMMUTABLE)] if refused else [])
@@ -712,9 +686,7 @@ def glance_doc(spec: dict[str, Any]) -> dict[str, Any]:
     ("spec", "errs"),
     [
         # replicas defaults to 1 (CRD) and type to split (CRD): default file backend is refused
-        pytest.param(
-            {"glanceAPIs": {"default": {}}}, [e_key("default", LAYOUT_FILE)], id="split-crd-defaults"
-        ),
+        pytest.param({"glanceAPIs": {"default": {}}}, [e_key("default", LAYOUT_FILE)], id="split-crd-defaults"),
         # the webhook's own default API has replicas 0 and passes
         pytest.param({}, [], id="webhook-default-api"),
         pytest.param({"glanceAPIs": {"default": {"type": "single"}}}, [], id="single"),
@@ -736,9 +708,7 @@ def glance_doc(spec: dict[str, Any]) -> dict[str, Any]:
             [],
             id="own-namespace-from-request",
         ),
-        pytest.param(
-            {"glanceAPIs": {"api\n": {"type": "single"}}}, [e_key("api\n", DNS_MSG)], id="newline-key"
-        ),
+        pytest.param({"glanceAPIs": {"api\n": {"type": "single"}}}, [e_key("api\n", DNS_MSG)], id="newline-key"),
     ],
 )
 def test_admit_create(spec: dict[str, Any], errs: list[str]) -> None:
@@ -806,14 +776,11 @@ def test_admit_update_omitted_type_keeps_split() -> None:
         ),
         pytest.param(
             [
-                FieldError(
-                    "spec.notificationBusInstance", "Forbidden", E_FORBIDDEN.split("Forbidden: ", 1)[1]
-                ),
+                FieldError("spec.notificationBusInstance", "Forbidden", E_FORBIDDEN.split("Forbidden: ", 1)[1]),
                 invalid("spec.keystoneEndpoint", "", KEYSTONE_MSG),
                 invalid("spec.topologyRef.namespace", "namespace", TOPOLOGY_MSG),
             ],
-            'Glance.glance.openstack.org "glance" is invalid: '
-            f"[{E_FORBIDDEN}, {e_keystone('')}, {e_topology('spec')}]",
+            f'Glance.glance.openstack.org "glance" is invalid: [{E_FORBIDDEN}, {e_keystone("")}, {e_topology("spec")}]',
             id="three-errors-forbidden-has-no-value",
         ),
     ],
@@ -826,6 +793,5 @@ def test_invalid_message_from_validation_result() -> None:
     result = create(glance({"default": {"type": "split", "replicas": 1}}, keystone="missing"))
     message = invalid_message("Glance", "glance", result.errors)
     assert message == (
-        'Glance.glance.openstack.org "glance" is invalid: '
-        f"[{e_key('default', LAYOUT_FILE)}, {e_keystone('missing')}]"
+        f'Glance.glance.openstack.org "glance" is invalid: [{e_key("default", LAYOUT_FILE)}, {e_keystone("missing")}]'
     )

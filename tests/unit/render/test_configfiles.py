@@ -99,12 +99,8 @@ def test_section_order_and_fixed_values() -> None:
     assert c["glance_store"] == {"default_backend": "default_backend"}
     assert c["oslo_middleware"] == {"enable_proxy_headers_parsing": "True"}
     # Glance 33 only warns without a staging store, and every import then fails (glance-runtime pitfall 5)
-    assert c["os_glance_staging_store"] == {
-        "filesystem_store_datadir": "/var/lib/glance/os_glance_staging_store/"
-    }
-    assert c["os_glance_tasks_store"] == {
-        "filesystem_store_datadir": "/var/lib/glance/os_glance_tasks_store/"
-    }
+    assert c["os_glance_staging_store"] == {"filesystem_store_datadir": "/var/lib/glance/os_glance_staging_store/"}
+    assert c["os_glance_tasks_store"] == {"filesystem_store_datadir": "/var/lib/glance/os_glance_tasks_store/"}
     assert c["os_brick"] == {"lock_path": "/var/locks/openstack/os-brick"}
     assert c["oslo_concurrency"] == {"lock_path": "/var/lib/glance/tmp"}
     assert c["oslo_policy"] == {"enforce_new_defaults": "true", "enforce_scope": "true"}
@@ -232,9 +228,7 @@ def test_password_vs_application_credential(
     assert limit.pop("auth_url") == KS_INTERNAL
     # oslo_limit has no project: password mode is system scoped
     limit_expected = {
-        k: v
-        for k, v in limit_auth.items()
-        if k not in ("project_domain_name", "user_domain_name", "project_name")
+        k: v for k, v in limit_auth.items() if k not in ("project_domain_name", "user_domain_name", "project_name")
     }
     assert limit == limit_expected
 
@@ -344,8 +338,7 @@ _PARAMS = st.builds(
     keystone_public_url=st.just(KS_PUBLIC),
     service_user=st.sampled_from(["glance", "glance-svc"]),
     service_password=st.from_regex(r"[A-Za-z0-9%$#@!]{1,32}", fullmatch=True),
-    application_credential=st.none()
-    | st.builds(ApplicationCredential, st.uuids().map(str), st.uuids().map(str)),
+    application_credential=st.none() | st.builds(ApplicationCredential, st.uuids().map(str), st.uuids().map(str)),
     memcached_servers=st.lists(st.from_regex(r"m[0-9]\.svc:11211", fullmatch=True), max_size=3).map(tuple),
     memcached_tls=st.booleans(),
     memcached_mtls=st.booleans(),
@@ -386,9 +379,7 @@ def test_minimal_config_is_upstream_bytes() -> None:
 # --- httpd ------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("wsgi", "include"), [(True, "10-glance-wsgi.conf"), (False, "10-glance-proxypass.conf")]
-)
+@pytest.mark.parametrize(("wsgi", "include"), [(True, "10-glance-wsgi.conf"), (False, "10-glance-proxypass.conf")])
 def test_httpd_conf(wsgi: bool, include: str) -> None:
     text = cf.render_httpd_conf(wsgi=wsgi)
     lines = text.splitlines()
@@ -410,9 +401,7 @@ def test_httpd_conf(wsgi: bool, include: str) -> None:
     ):
         assert directive in lines
     assert any(line.startswith("LogFormat ") and line.endswith(" combined") for line in lines)
-    assert any(
-        line.startswith('LogFormat "%{X-Forwarded-For}i ') and line.endswith(" proxy") for line in lines
-    )
+    assert any(line.startswith('LogFormat "%{X-Forwarded-For}i ') and line.endswith(" proxy") for line in lines)
     assert [line for line in lines if line.startswith("Include conf.d/")] == [
         "Include conf.d/ssl.conf",
         f"Include conf.d/{include}",
@@ -581,9 +570,7 @@ SWIFT = (
 )
 
 
-def _api_secret(
-    p: ApiConfigParams, custom: str = SWIFT, secrets: str = "", wsgi: bool = True
-) -> cf.RenderedSecret:
+def _api_secret(p: ApiConfigParams, custom: str = SWIFT, secrets: str = "", wsgi: bool = True) -> cf.RenderedSecret:
     return cf.glance_api_secret(
         p, vhosts=VHOSTS, wsgi=wsgi, db_tls=True, custom_service_config=custom, custom_config_secrets=secrets
     )
@@ -610,9 +597,9 @@ def test_glance_api_secret_keys_and_contents() -> None:
     assert rendered.data["10-glance-proxypass.conf"] == cf.render_proxypass_vhosts(VHOSTS)
     assert rendered.data["my.cnf"] == cf.render_my_cnf(tls=True)
     assert rendered.data["ssl.conf"] == cf.render_ssl_conf()
-    assert rendered.data["02-config.conf"] == SWIFT.replace(
-        "{{ .KeystoneInternalURL }}", KS_INTERNAL
-    ).replace("{{ .ServicePassword }}", "12345678").replace("{{ .Region }}", "regionOne")
+    assert rendered.data["02-config.conf"] == SWIFT.replace("{{ .KeystoneInternalURL }}", KS_INTERNAL).replace(
+        "{{ .ServicePassword }}", "12345678"
+    ).replace("{{ .Region }}", "regionOne")
     assert rendered.data["03-config.conf"] == "[s3]\ns3_store_secret_key = 12345678\n"
     assert rendered.warnings() == ()
     assert rendered.hash() == secret_hash({k: v.encode() for k, v in rendered.data.items()})
@@ -653,9 +640,7 @@ def test_glance_job_secret() -> None:
     )
     assert rendered.data["my.cnf"] == "[client]\nssl=0"
     assert rendered.data["ssl.conf"] == cf.render_ssl_conf()
-    assert rendered.warnings() == (
-        "01-config.conf: unknown template keys left unexpanded: KeystoneInternalURL",
-    )
+    assert rendered.warnings() == ("01-config.conf: unknown template keys left unexpanded: KeystoneInternalURL",)
     # defect 23: no dead cache parameters in the job template map
     assert cf.job_template_parameters(DB) == {"MinimalConfig": True, "DatabaseConnection": DB}
 
@@ -710,9 +695,7 @@ def test_glance_job_secret() -> None:
         ({"horizon_endpoint": "https://h"}, {"HorizonEndpoint": "https://h"}, set()),
     ],
 )
-def test_template_parameters(
-    changes: dict[str, object], present: dict[str, object], absent: set[str]
-) -> None:
+def test_template_parameters(changes: dict[str, object], present: dict[str, object], absent: set[str]) -> None:
     values = cf.template_parameters(params(**changes))
     for key, value in present.items():
         assert values[key] == value, key
@@ -747,9 +730,6 @@ def test_rendering_is_deterministic() -> None:
     assert first.as_bytes() == second.as_bytes()
     assert first.hash() == second.hash()
     job = cf.glance_job_secret(database_connection=DB, custom_service_config="", db_tls=True)
-    assert (
-        job.hash()
-        == cf.glance_job_secret(database_connection=DB, custom_service_config="", db_tls=True).hash()
-    )
+    assert job.hash() == cf.glance_job_secret(database_connection=DB, custom_service_config="", db_tls=True).hash()
     # and different inputs give a different secret hash (drives the pod restart)
     assert _api_secret(dataclasses.replace(p, quota=False), wsgi=False).hash() != first.hash()

@@ -137,14 +137,9 @@ def test_job_config_secret_minimal_config_and_custom_config() -> None:
 
 
 def test_my_cnf_uses_tls_when_an_api_has_a_ca_bundle_and_the_database_supports_it() -> None:
-    g = glance(
-        {"glanceAPIs": {"default": {"type": "single", "tls": {"caBundleSecretName": "combined-ca-bundle"}}}}
-    )
+    g = glance({"glanceAPIs": {"default": {"type": "single", "tls": {"caBundleSecretName": "combined-ca-bundle"}}}})
     secret = build_glance(g, FACTS).config_secret
-    assert (
-        decode(secret, "my.cnf")
-        == "[client]\nssl-ca=/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem\nssl=1"
-    )
+    assert decode(secret, "my.cnf") == "[client]\nssl-ca=/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem\nssl=1"
 
 
 def test_db_sync_job() -> None:

@@ -67,9 +67,7 @@ def make_api(
 FACTS = GlanceAPIFacts(
     owner_uid="uid-1",
     database=Database(hostname="openstack.openstack.svc", username="glance_abc", password="dbpw"),
-    keystone=Keystone(
-        internal_url="http://keystone-internal.openstack.svc:5000", public_url="http://ks.example"
-    ),
+    keystone=Keystone(internal_url="http://keystone-internal.openstack.svc:5000", public_url="http://ks.example"),
     service_password="svcpw",
     memcached=Memcached(servers=("memcached-0.memcached.openstack.svc:11211",)),
     input_hashes=(("certs", "certhash"),),
@@ -173,8 +171,7 @@ def test_endpoint_service_labels_annotations_and_ingress() -> None:
     # not keystone-selected -> never ingress
     plain = build_glance_api(make_api(), FACTS)
     assert all(
-        s["metadata"]["annotations"]["core.openstack.org/ingress_create"] == "false"
-        for s in plain.endpoint_services
+        s["metadata"]["annotations"]["core.openstack.org/ingress_create"] == "false" for s in plain.endpoint_services
     )
     assert plain.keystone_endpoint is None
 
@@ -228,15 +225,11 @@ def test_keystone_endpoint_only_when_annotated() -> None:
     assert ke["metadata"]["finalizers"] == ["openstack.org/glanceapi"]
     assert ke["spec"] == {"serviceName": "glance", "endpoints": objs.api_endpoints}
     assert set(ke["spec"]["endpoints"]) == {"internal", "public"}
-    assert (
-        build_glance_api(make_api(annotations={"keystoneEndpoint": "false"}), FACTS).keystone_endpoint is None
-    )
+    assert build_glance_api(make_api(annotations={"keystoneEndpoint": "false"}), FACTS).keystone_endpoint is None
 
 
 def test_owner_reference_on_every_object() -> None:
-    objs = build_glance_api(
-        make_api(annotations={"keystoneEndpoint": "true"}, imageCache={"size": "1G"}), FACTS
-    )
+    objs = build_glance_api(make_api(annotations={"keystoneEndpoint": "true"}, imageCache={"size": "1G"}), FACTS)
     for obj in all_objects(objs):
         assert obj["metadata"]["ownerReferences"] == [
             {
@@ -276,17 +269,13 @@ def test_rbd_on_external_enables_image_conversion() -> None:
     cfg = "[DEFAULT]\nenabled_backends = default_backend:rbd\n"
     ext = build_glance_api(make_api("glance-default-external", "external", customServiceConfig=cfg), FACTS)
     assert "image_conversion" in secret_text(ext, "00-config.conf")
-    internal = build_glance_api(
-        make_api("glance-default-internal", "internal", customServiceConfig=cfg), FACTS
-    )
+    internal = build_glance_api(make_api("glance-default-internal", "internal", customServiceConfig=cfg), FACTS)
     assert "image_conversion" not in secret_text(internal, "00-config.conf")
 
 
 def test_s3_with_ca_bundle_gets_cacert_option() -> None:
     cfg = "[DEFAULT]\nenabled_backends = s3a:s3\n[s3a]\ns3_store_host = https://s3\n"
-    objs = build_glance_api(
-        make_api(customServiceConfig=cfg, tls={"caBundleSecretName": "combined-ca-bundle"}), FACTS
-    )
+    objs = build_glance_api(make_api(customServiceConfig=cfg, tls={"caBundleSecretName": "combined-ca-bundle"}), FACTS)
     assert "[s3a]\ns3_store_cacert = /etc/pki/tls/certs/ca-bundle.crt\ns3_store_host" in secret_text(
         objs, "02-config.conf"
     )
@@ -316,14 +305,10 @@ def test_wsgi_false_adds_glance_api_container() -> None:
     objs = build_glance_api(make_api(annotations={"glance.openstack.org/wsgi": "F"}), FACTS)
     cs = containers(objs)
     assert list(cs) == ["glance-log", "glance-httpd", "glance-api"]
-    assert cs["glance-api"]["args"][-1].endswith(
-        "exec /usr/bin/glance-api --config-dir /etc/glance/glance.conf.d"
-    )
+    assert cs["glance-api"]["args"][-1].endswith("exec /usr/bin/glance-api --config-dir /etc/glance/glance.conf.d")
     api_paths = [m["mountPath"] for m in cs["glance-api"]["volumeMounts"]]
     assert not any(p.startswith("/etc/httpd") for p in api_paths)
-    assert "/etc/httpd/conf.d/10-glance-proxypass.conf" in [
-        m["mountPath"] for m in cs["glance-httpd"]["volumeMounts"]
-    ]
+    assert "/etc/httpd/conf.d/10-glance-proxypass.conf" in [m["mountPath"] for m in cs["glance-httpd"]["volumeMounts"]]
 
 
 def test_wsgi_invalid_annotation_raises_naming_it() -> None:
@@ -331,9 +316,7 @@ def test_wsgi_invalid_annotation_raises_naming_it() -> None:
         build_glance_api(make_api(annotations={"glance.openstack.org/wsgi": "yes"}), FACTS)
 
 
-@pytest.mark.parametrize(
-    ("text", "value"), [("1", True), ("t", True), ("TRUE", True), ("False", False), ("0", False)]
-)
+@pytest.mark.parametrize(("text", "value"), [("1", True), ("t", True), ("TRUE", True), ("False", False), ("0", False)])
 def test_parse_go_bool(text: str, value: bool) -> None:
     assert parse_go_bool(text) is value
 
@@ -464,9 +447,7 @@ def test_external_storage_has_no_local_pvc() -> None:
 
 
 def test_cache_on() -> None:
-    api = make_api(
-        replicas=2, imageCache={"size": "2Gi", "cleanerScheduler": "*/5 * * * *", "prunerScheduler": ""}
-    )
+    api = make_api(replicas=2, imageCache={"size": "2Gi", "cleanerScheduler": "*/5 * * * *", "prunerScheduler": ""})
     objs = build_glance_api(api, FACTS)
     claims = objs.statefulset["spec"]["volumeClaimTemplates"]
     assert [c["metadata"]["name"] for c in claims] == ["glance", "glance-cache"]
@@ -639,9 +620,7 @@ def test_default_anti_affinity_and_node_selector() -> None:
 
 def test_topology_replaces_default_affinity() -> None:
     topology = {
-        "topologySpreadConstraints": [
-            {"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule"}
-        ]
+        "topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule"}]
     }
     facts = GlanceAPIFacts(**{**FACTS.__dict__, "topology": topology})
     pod_spec = build_glance_api(make_api(), facts).statefulset["spec"]["template"]["spec"]
@@ -652,9 +631,7 @@ def test_topology_replaces_default_affinity() -> None:
 
 def test_nad_annotation_always_present() -> None:
     objs = build_glance_api(make_api(), FACTS)
-    assert objs.statefulset["spec"]["template"]["metadata"]["annotations"] == {
-        "k8s.v1.cni.cncf.io/networks": "[]"
-    }
+    assert objs.statefulset["spec"]["template"]["metadata"]["annotations"] == {"k8s.v1.cni.cncf.io/networks": "[]"}
     assert networks_annotation_value(
         [
             NetworkAttachment("internalapi", NS, gateway="10.0.0.1"),
@@ -725,9 +702,7 @@ def test_config_hash_changes_only_with_inputs_that_matter() -> None:
     other_pw = GlanceAPIFacts(**{**FACTS.__dict__, "service_password": "other"})
     assert build_glance_api(make_api(), other_pw).config_hash != base
     # secret content only
-    assert (
-        build_glance_api(make_api(customServiceConfig="[DEFAULT]\ndebug = true\n"), FACTS).config_hash != base
-    )
+    assert build_glance_api(make_api(customServiceConfig="[DEFAULT]\ndebug = true\n"), FACTS).config_hash != base
     # certs input hash
     other_certs = GlanceAPIFacts(**{**FACTS.__dict__, "input_hashes": (("certs", "other"),)})
     assert build_glance_api(make_api(), other_certs).config_hash != base
@@ -784,9 +759,7 @@ _extra_vol = st.builds(
     lambda vol, path, prop: _extra(prop, vol, path),
     st.from_regex(r"[a-z][a-z0-9-]{0,8}[a-z0-9]", fullmatch=True),
     st.sampled_from(["/etc/ceph", "/var/lib/glance", "/etc/glance/glance.conf.d", "/mnt/x", "/run/httpd"]),
-    st.one_of(
-        st.none(), st.lists(st.sampled_from(["Glance", "GlanceAPI", "All", "default", "other"]), max_size=3)
-    ),
+    st.one_of(st.none(), st.lists(st.sampled_from(["Glance", "GlanceAPI", "All", "default", "other"]), max_size=3)),
 )
 
 
@@ -850,6 +823,4 @@ def test_property_any_valid_api_renders_well_shaped(
     problems = [p for obj in all_objects(objs) for p in check_object(obj)]
     assert problems == []
     assert len(objs.cronjobs) == (2 * replicas if cache else 0)
-    assert (
-        objs.statefulset["spec"]["template"]["metadata"]["annotations"]["k8s.v1.cni.cncf.io/networks"] == "[]"
-    )
+    assert objs.statefulset["spec"]["template"]["metadata"]["annotations"]["k8s.v1.cni.cncf.io/networks"] == "[]"
