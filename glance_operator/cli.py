@@ -112,6 +112,63 @@ def cmd_validate(args: argparse.Namespace, out: TextIO | None = None, err: TextI
     return status
 
 
+def cmd_render(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from .api.v1beta1 import Glance
+    from .render.glance import RenderError as GlanceRenderError
+    from .render.glanceapi import RenderError as APIRenderError
+    from .render.offline import FactsError, load_facts, render_all, reviewable
+
+    defaults = Defaults.from_env()
+    try:
+        label, text = _read(args.filename)
+        docs = list(_documents(label, text))
+        raw_facts = None
+        if args.facts:
+            raw_facts = yaml.safe_load(pathlib.Path(args.facts).read_text())
+    except OSError as exc:
+        sys.stderr.write(f"cannot read: {exc}\n")
+        return EXIT_USAGE
+    except yaml.YAMLError as exc:
+        sys.stderr.write(f"invalid YAML: {str(exc).splitlines()[0]}\n")
+        return EXIT_INVALID
+    glances = [(lbl, d) for lbl, d in docs if isinstance(d, dict) and d.get("kind") == "Glance"]
+    if not glances:
+        sys.stderr.write(f"{args.filename}: no Glance object found\n")
+        return EXIT_INVALID
+    out_docs: list[tuple[str, dict[str, Any]]] = []
+    for lbl, doc in glances:
+        result = admit(doc, defaults, namespace=args.namespace)
+        if not result.allowed or result.object is None:
+            sys.stderr.write(f"{lbl}: Glance {result.name!r} is invalid:\n")
+            sys.stderr.write("".join(f"  {e}\n" for e in result.errors))
+            return EXIT_INVALID
+        try:
+            glance = Glance.model_validate(result.object)
+            glance.metadata.namespace = glance.metadata.namespace or args.namespace or "openstack"
+            facts = load_facts(raw_facts, glance.metadata.namespace)
+            objects, warnings = render_all(glance, facts)
+        except (FactsError, GlanceRenderError, APIRenderError, ValidationError) as exc:
+            sys.stderr.write(f"{lbl}: cannot render: {exc}\n")
+            return EXIT_INVALID
+        for w in warnings:
+            sys.stderr.write(f"{lbl}: warning: {w}\n")
+        for obj in objects:
+            shown = reviewable(obj, facts.secrets(), args.show_secrets)
+            name = f"{obj['kind'].lower()}-{obj['metadata']['name']}.yaml"
+            out_docs.append((name, shown))
+    if args.output:
+        out = pathlib.Path(args.output)
+        out.mkdir(parents=True, exist_ok=True)
+        for i, (name, obj) in enumerate(out_docs):
+            (out / f"{i:02d}-{name}").write_text(dump_yaml(obj))
+        sys.stderr.write(f"wrote {len(out_docs)} objects to {out}\n")
+    else:
+        sys.stdout.write("".join("---\n" + dump_yaml(obj) for _, obj in out_docs))
+    return EXIT_OK
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     import asyncio
     import os
@@ -162,6 +219,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-n", "--namespace", default="", help="namespace assumed for objects without one")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("render", help="print every object the operator would create for a Glance, offline")
+    p.add_argument("-f", "--filename", required=True, help="Glance YAML file, or - for stdin")
+    p.add_argument("--facts", help="YAML with the cluster facts (database, keystone, ...); example facts if omitted")
+    p.add_argument("-o", "--output", metavar="DIR", help="write one file per object into DIR")
+    p.add_argument("-n", "--namespace", default="", help="namespace for objects without one (default openstack)")
+    p.add_argument("--show-secrets", action="store_true", help="do not redact secret values")
+    p.set_defaults(func=cmd_render)
 
     p = sub.add_parser("run", help="run the operator (controllers, probes, metrics)")
     p.add_argument("--kubeconfig", help="kubeconfig file (default: in-cluster or $KUBECONFIG)")
