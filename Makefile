@@ -39,3 +39,11 @@ test: lint ## the full suite: lint, unit, integration (real apiserver), e2e (rea
 .PHONY: demo
 demo: ## validate and default every sample offline, show the result
 	@bash hack/demo.sh
+
+.PHONY: control-plane
+control-plane: ## build the pinned etcd, kube-* and kwok binaries (once; ~17 min cold on 2 cores)
+	@bash hack/build-control-plane.sh
+
+.PHONY: cluster
+cluster: control-plane ## run a local control plane (CLUSTER_DIR=...), print KUBECONFIG, block until Ctrl-C
+	$(PY) -m glance_operator.testing up --dir "$${CLUSTER_DIR:-$$HOME/.cache/glance-operator/cluster}"

@@ -169,6 +169,13 @@ def cmd_render(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _run_async(coro: Any) -> int:
+    import asyncio
+
+    result = asyncio.run(coro)
+    return int(result or 0)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     import asyncio
     import os
@@ -227,6 +234,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-n", "--namespace", default="", help="namespace for objects without one (default openstack)")
     p.add_argument("--show-secrets", action="store_true", help="do not redact secret values")
     p.set_defaults(func=cmd_render)
+
+    dev = sub.add_parser("dev", help="development helpers").add_subparsers(dest="dev_command", required=True)
+    p = dev.add_parser("deps", help="play the mariadb, keystone and infra operators in a test cluster")
+    from .testing import deps_cli
+
+    deps_cli.add_arguments(p)
+    p.set_defaults(func=lambda a: _run_async(deps_cli.run(a)))
 
     p = sub.add_parser("run", help="run the operator (controllers, probes, metrics)")
     p.add_argument("--kubeconfig", help="kubeconfig file (default: in-cluster or $KUBECONFIG)")

@@ -109,7 +109,7 @@ class Conditions:
         """Sorted dicts for status; Ready mirrors the worst sub-condition when still Unknown."""
         ready = self._items[READY]
         if ready.status == UNKNOWN:
-            self._items[READY] = replace(self.mirror(READY), type=READY)
+            self._items[READY] = replace(self.mirror(READY), type=READY, last_transition_time=now())
         before = {d.get("type"): Condition.from_dict(d) for d in previous}
         out = []
         for type_ in sorted(self._items, key=lambda t: (t != READY, t)):

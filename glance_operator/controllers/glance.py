@@ -449,9 +449,15 @@ class GlanceController:
             return
         job["metadata"].setdefault("annotations", {})["hash"] = digest
         live = self.cache.get(JOB, ns, names.DB_SYNC_JOB)
-        if live is not None and (live["metadata"].get("annotations") or {}).get("hash") != digest:
-            await self.writer.delete(JOB, ns, names.DB_SYNC_JOB)  # an old run: replace it
-            live = None
+        running = cond.false(DBSYNC_READY, cond.REQUESTED, cond.INFO, "DBsync job still running")
+        if live is not None and (
+            live["metadata"].get("deletionTimestamp")
+            or (live["metadata"].get("annotations") or {}).get("hash") != digest
+        ):
+            # an old run: replace it once it is gone (its deletion event brings us back)
+            await self.writer.delete(JOB, ns, names.DB_SYNC_JOB)
+            conds.set(running)
+            raise Waiting
         if live is None:
             await self.writer.ensure(job)
             conds.set(cond.false(DBSYNC_READY, cond.REQUESTED, cond.INFO, "DBsync job still running"))

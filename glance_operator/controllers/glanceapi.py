@@ -28,6 +28,7 @@ from ..render.glanceapi import GlanceAPIObjects, RenderError, api_name, build_gl
 from ..render.hashing import secret_values_hash
 from ..runtime.cache import Cache, Obj, ObjKey
 from ..runtime.client import Writer
+from ..runtime.compare import contains
 from ..runtime.controller import Controller, Result
 from ..runtime.kinds import GLANCE_API, Kind
 from . import conditions as cond
@@ -91,6 +92,8 @@ class GlanceAPIController:
         self.defaults = defaults
 
     def controller(self) -> Controller:
+        # only our API pods are cached (network-status annotations, spec 5.10)
+        self.cache.informer(POD, labels={"component": "glance-api"})
         return Controller(
             name="glanceapi",
             kind=GLANCE_API,
@@ -106,6 +109,8 @@ class GlanceAPIController:
                 (TOPOLOGY, self._by_topology),
                 (ACCOUNT, self._all_in_namespace),
                 (PVC, self._by_owner_label),
+                (STORAGE_CLASS, self._all),
+                (POD, self._by_owner_label),
             ],
         )
 
@@ -113,6 +118,9 @@ class GlanceAPIController:
 
     def _apis(self, namespace: str) -> list[Obj]:
         return self.cache.list(GLANCE_API, namespace)
+
+    def _all(self, obj: Obj) -> list[ObjKey]:
+        return [_ns_name(a) for a in self.cache.list(GLANCE_API)]
 
     def _all_in_namespace(self, obj: Obj) -> list[ObjKey]:
         return [_ns_name(a) for a in self._apis(obj["metadata"].get("namespace", ""))]
@@ -541,17 +549,21 @@ class GlanceAPIController:
         hashes = dict(p.status.get("hash") or {})
         live = self.cache.get(STATEFULSET, ns, name)
         if hashes.get("backendHash") != objs.backend_hash:
-            if live is not None and hashes.get("backendHash"):
-                # storage layout changed: claim templates are immutable, recreate (PVCs stay)
-                await self.writer.delete(STATEFULSET, ns, name, background=False)
-                live = None
-            hashes["backendHash"] = objs.backend_hash
-            p.status["hash"] = {**(p.status.get("hash") or {}), "backendHash": objs.backend_hash}
+            p.status["hash"] = {**hashes, "backendHash": objs.backend_hash}
+        waiting = cond.false(DEPLOYMENT_READY, cond.REQUESTED, cond.INFO, "Deployment in progress")
+        if live is not None and live["metadata"].get("deletionTimestamp"):
+            p.conditions.set(waiting)  # the deletion event brings us back
+            raise Waiting
         if live is not None:
-            # claim templates of an existing StatefulSet cannot change; keep what the server has
-            sts = dict(sts)
-            sts["spec"] = {k: v for k, v in sts["spec"].items() if k != "volumeClaimTemplates"}
             await self.expand_pvcs(p, objs, live)
+            live_claims = (live.get("spec") or {}).get("volumeClaimTemplates") or []
+            if not contains(sts["spec"].get("volumeClaimTemplates") or [], live_claims):
+                # Claim templates are immutable: recreate the StatefulSet (spec 5.2 step 3). Orphaning keeps
+                # the pods serving until the new StatefulSet adopts them; PVCs are never touched.
+                log.info("recreating StatefulSet for a new storage layout", extra={"object": f"{ns}/{name}"})
+                await self.writer.delete(STATEFULSET, ns, name, orphan=True)
+                p.conditions.set(waiting)
+                raise Waiting
         live = (await self.writer.ensure(sts))[0]
         st = live.get("status") or {}
         if live["metadata"].get("generation") != st.get("observedGeneration"):

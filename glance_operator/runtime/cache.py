@@ -73,11 +73,6 @@ class Informer:
             self.store[key] = obj
             self._emit(old, obj)
 
-    def forget(self, namespace: str, name: str) -> None:
-        old = self.store.pop((namespace, name), None)
-        if old is not None:
-            self._emit(old, None)
-
     def _emit(self, old: Obj | None, new: Obj | None) -> None:
         for handler in self.handlers:
             try:
@@ -173,6 +168,9 @@ class Cache:
         self._tasks: list[asyncio.Task[None]] = []
 
     def informer(self, kind: Kind, labels: dict[str, Any] | None = None) -> Informer:
+        if kind not in self.informers and self._tasks:
+            # an informer created after start would stay empty: reads of unwatched kinds are bugs
+            raise KeyError(f"{kind} is not watched by this manager")
         if kind not in self.informers:
             self.informers[kind] = Informer(self.client, kind, self.namespace, labels)
         return self.informers[kind]

@@ -120,19 +120,23 @@ class Writer:
         item = await self.client.patch(resource(kind), meta["name"], patch, patch_type=PatchType.MERGE, **kwargs)
         return self._observe(kind, item)
 
-    async def delete(self, kind: Kind, namespace: str, name: str, background: bool = True) -> bool:
-        """Delete if present; returns whether a request was made."""
-        if kind in self.cache.informers and self.cache.get(kind, namespace, name) is None:
-            return False
+    async def delete(
+        self, kind: Kind, namespace: str, name: str, background: bool = True, orphan: bool = False
+    ) -> bool:
+        """Delete if present; returns whether a request was made. `orphan` keeps the dependents."""
+        if kind in self.cache.informers:
+            live = self.cache.get(kind, namespace, name)
+            if live is None or live["metadata"].get("deletionTimestamp"):
+                return False  # gone, or already going: the informer reports the end
         self.stats.add("delete")
         kwargs: dict[str, Any] = {"namespace": namespace} if namespaced(kind) else {}
-        if background:
+        if orphan:
+            kwargs["cascade"] = CascadeType.ORPHAN
+        elif background:
             kwargs["cascade"] = CascadeType.BACKGROUND
         try:
             await self.client.delete(resource(kind), name, **kwargs)
         except ApiError as exc:
             if exc.status.code != 404:
                 raise
-        if kind in self.cache.informers:
-            self.cache.informers[kind].forget(namespace, name)
         return True

@@ -1,0 +1,211 @@
+"""The operator against the real apiserver, scenario by scenario (spec §4, §5, §8, §10).
+
+Each test: given a namespace with the dependency player and the operator running in-process,
+when something happens, then the cluster converges to what upstream users rely on.
+"""
+
+from __future__ import annotations
+
+import base64
+
+from glance_operator.testing import KubeApi
+
+from .operator_env import GLANCE_V, condition, eventually, glance, is_ready, running_operator, service_secret
+
+IMAGE = "quay.io/podified-antelope-centos9/openstack-glance-api:current-podified"
+
+
+def ready_glance(api: KubeApi, ns: str, name: str = "glance"):
+    return lambda: is_ready(api, "Glance", name, ns)
+
+
+async def test_sample_glance_becomes_ready_and_resync_writes_nothing(api: KubeApi, kubeconfig, namespace: str) -> None:
+    async with running_operator(kubeconfig, namespace) as (manager, _deps):
+        api.apply(service_secret(namespace))
+        api.apply(glance(namespace))
+        ready = await eventually(ready_glance(api, namespace), timeout=90)
+        # then: status shapes the control plane reads (spec §10.11)
+        assert ready["status"]["apiEndpoint"] == {
+            "default-internal": f"http://glance-default-internal.{namespace}.svc:9292",
+            "default-public": f"http://glance-default-public.{namespace}.svc:9292",
+        }
+        assert ready["status"]["glanceAPIReadyCounts"] == {"default": 1}
+        assert ready["status"]["databaseHostname"] == f"openstack.{namespace}.svc"
+        assert ready["status"]["hash"]["dbsync"]
+        assert ready["status"]["conditions"][0]["type"] == "Ready"
+        child = api.read(GLANCE_V, "GlanceAPI", "glance-default-single", namespace)
+        assert child["status"]["readyCount"] == 1
+        assert child["metadata"]["labels"] == {"service": "glance", "api-name": "default"}
+        assert child["metadata"]["annotations"]["keystoneEndpoint"] == "true"
+        assert api.read("keystone.openstack.org/v1beta1", "KeystoneEndpoint", "glance-default-single", namespace)
+        assert (
+            "openstack.org/glance"
+            in api.read("mariadb.openstack.org/v1beta1", "MariaDBDatabase", "glance", namespace)["metadata"][
+                "finalizers"
+            ]
+        )
+        # when every object is reconciled again, then nothing is written
+        before = manager.writer.stats.total
+        for obj in api.list(GLANCE_V, "Glance", namespace):
+            manager.controllers[0].queue.add((namespace, obj["metadata"]["name"]))
+        for obj in api.list(GLANCE_V, "GlanceAPI", namespace):
+            manager.controllers[1].queue.add((namespace, obj["metadata"]["name"]))
+        await eventually(lambda: all(c.queue.idle for c in manager.controllers), timeout=30)
+        assert manager.writer.stats.total == before, manager.writer.stats.counts
+
+
+async def test_held_dependency_is_reported_then_released(api: KubeApi, kubeconfig, namespace: str) -> None:
+    async with running_operator(kubeconfig, namespace, hold=("Memcached",)) as (_manager, deps):
+        api.apply(service_secret(namespace))
+        api.apply(glance(namespace))
+
+        def memcached_waiting():
+            c = condition(api.read(GLANCE_V, "Glance", "glance", namespace), "MemcachedReady")
+            return c if c and c["status"] == "False" else None
+
+        c = await eventually(memcached_waiting, timeout=30)
+        assert c["message"] == " Memcached instance has not been provisioned"
+        assert c["reason"] == "Requested" and c["severity"] == "Info"
+        ready = condition(api.read(GLANCE_V, "Glance", "glance", namespace), "Ready")
+        assert ready["status"] == "False" and ready["message"] == " Memcached instance has not been provisioned"
+        deps.release("Memcached")
+        await eventually(ready_glance(api, namespace), timeout=90)
+
+
+async def test_deleted_and_edited_children_are_restored(api: KubeApi, kubeconfig, namespace: str) -> None:
+    async with running_operator(kubeconfig, namespace):
+        api.apply(service_secret(namespace))
+        api.apply(glance(namespace))
+        await eventually(ready_glance(api, namespace), timeout=90)
+        svc = api.read("v1", "Service", "glance-default-internal", namespace)
+        api.remove("v1", "Service", "glance-default-internal", namespace)
+        recreated = await eventually(
+            lambda: (
+                (s := api.read("v1", "Service", "glance-default-internal", namespace))
+                and s["metadata"]["uid"] != svc["metadata"]["uid"]
+                and s
+            ),
+            timeout=30,
+        )
+        assert recreated["metadata"]["labels"]["endpoint"] == "internal"
+        # an edit of a field we own is put back; a field we do not own is left alone
+        path = api.path_of(recreated)
+        api.merge_patch(path, {"metadata": {"annotations": {"endpoint": "tampered", "team": "storage"}}})
+        restored = await eventually(
+            lambda: (
+                (s := api.read("v1", "Service", "glance-default-internal", namespace))
+                and s["metadata"]["annotations"].get("endpoint") == "internal"
+                and s
+            ),
+            timeout=30,
+        )
+        assert restored["metadata"]["annotations"]["team"] == "storage"
+
+
+async def test_removed_api_is_decommissioned_and_its_pvcs_kept(api: KubeApi, kubeconfig, namespace: str) -> None:
+    apis = {"default": {"type": "single", "replicas": 1}, "extra": {"type": "single", "replicas": 1}}
+    async with running_operator(kubeconfig, namespace):
+        api.apply(service_secret(namespace))
+        api.apply(glance(namespace, apis=apis))
+        await eventually(ready_glance(api, namespace), timeout=90)
+        pvc = await eventually(
+            lambda: api.read("v1", "PersistentVolumeClaim", "glance-glance-extra-single-0", namespace)
+        )
+        api.apply(glance(namespace, apis={"default": apis["default"]}))
+        await eventually(lambda: api.read(GLANCE_V, "GlanceAPI", "glance-extra-single", namespace) is None, timeout=60)
+        ready = await eventually(ready_glance(api, namespace), timeout=60)
+        assert "extra-public" not in ready["status"]["apiEndpoint"]
+        assert "extra" not in ready["status"]["glanceAPIReadyCounts"]
+        kept = api.read("v1", "PersistentVolumeClaim", "glance-glance-extra-single-0", namespace)
+        assert kept is not None and kept["metadata"]["uid"] == pvc["metadata"]["uid"]
+
+
+async def test_moving_keystone_endpoint_moves_the_keystone_endpoint(api: KubeApi, kubeconfig, namespace: str) -> None:
+    apis = {"a": {"type": "single", "replicas": 1}, "b": {"type": "single", "replicas": 1}}
+    keystone = "keystone.openstack.org/v1beta1"
+    async with running_operator(kubeconfig, namespace):
+        api.apply(service_secret(namespace))
+        api.apply(glance(namespace, apis=apis, keystoneEndpoint="a"))
+        await eventually(ready_glance(api, namespace), timeout=90)
+        assert api.read(keystone, "KeystoneEndpoint", "glance-a-single", namespace)
+        assert api.read(keystone, "KeystoneEndpoint", "glance-b-single", namespace) is None
+        api.apply(glance(namespace, apis=apis, keystoneEndpoint="b"))
+        await eventually(
+            lambda: api.read(keystone, "KeystoneEndpoint", "glance-a-single", namespace) is None, timeout=60
+        )
+        moved = await eventually(
+            lambda: api.read(keystone, "KeystoneEndpoint", "glance-b-single", namespace), timeout=60
+        )
+        assert set(moved["spec"]["endpoints"]) == {"internal", "public"}
+        public_svc = api.read("v1", "Service", "glance-b-public", namespace)
+        assert public_svc["metadata"]["annotations"]["core.openstack.org/ingress_create"] == "true"
+        assert (
+            api.read("v1", "Service", "glance-a-public", namespace)["metadata"]["annotations"][
+                "core.openstack.org/ingress_create"
+            ]
+            == "false"
+        )
+
+
+async def test_deletion_releases_finalizers_and_keeps_pvcs(api: KubeApi, kubeconfig, namespace: str) -> None:
+    async with running_operator(kubeconfig, namespace):
+        api.apply(service_secret(namespace))
+        api.apply(glance(namespace))
+        await eventually(ready_glance(api, namespace), timeout=90)
+        pvc = await eventually(
+            lambda: api.read("v1", "PersistentVolumeClaim", "glance-glance-default-single-0", namespace)
+        )
+        api.remove(GLANCE_V, "Glance", "glance", namespace)
+        await eventually(lambda: api.read(GLANCE_V, "Glance", "glance", namespace) is None, timeout=60)
+        for api_version, kind, name in (
+            ("mariadb.openstack.org/v1beta1", "MariaDBDatabase", "glance"),
+            ("mariadb.openstack.org/v1beta1", "MariaDBAccount", "glance"),
+            ("keystone.openstack.org/v1beta1", "KeystoneService", "glance"),
+        ):
+            obj = api.read(api_version, kind, name, namespace)
+            assert obj is None or "openstack.org/glance" not in (obj["metadata"].get("finalizers") or [])
+        assert (
+            api.read("v1", "PersistentVolumeClaim", "glance-glance-default-single-0", namespace)["metadata"]["uid"]
+            == pvc["metadata"]["uid"]
+        )
+
+
+async def test_storage_request_growth_expands_pvcs_in_place(api: KubeApi, kubeconfig, namespace: str) -> None:
+    async with running_operator(kubeconfig, namespace):
+        api.apply(service_secret(namespace))
+        api.apply(glance(namespace))
+        await eventually(ready_glance(api, namespace), timeout=90)
+        name = "glance-glance-default-single-0"
+        pvc = await eventually(lambda: api.read("v1", "PersistentVolumeClaim", name, namespace))
+        api.apply(glance(namespace, storage={"storageRequest": "2G"}))
+        grown = await eventually(
+            lambda: (
+                (p := api.read("v1", "PersistentVolumeClaim", name, namespace))
+                and p["spec"]["resources"]["requests"]["storage"] == "2G"
+                and p
+            ),
+            timeout=60,
+            describe=lambda: (
+                (api.read(GLANCE_V, "GlanceAPI", "glance-default-single", namespace) or {}).get("status"),
+                api.read("v1", "PersistentVolumeClaim", name, namespace),
+            ),
+        )
+        assert grown["metadata"]["uid"] == pvc["metadata"]["uid"]
+        await eventually(ready_glance(api, namespace), timeout=90)
+
+
+async def test_invalid_service_password_is_reported_and_recovers(api: KubeApi, kubeconfig, namespace: str) -> None:
+    async with running_operator(kubeconfig, namespace):
+        secret = service_secret(namespace, password="pa$(whoami)ss")
+        api.apply(secret)
+        api.apply(glance(namespace))
+
+        def input_error():
+            c = condition(api.read(GLANCE_V, "Glance", "glance", namespace), "InputReady")
+            return c if c and c["status"] == "False" else None
+
+        c = await eventually(input_error, timeout=30)
+        assert c["message"].startswith("Input data error occurred")
+        secret["data"]["GlancePassword"] = base64.b64encode(b"good-password").decode()
+        api.apply(secret)
+        await eventually(ready_glance(api, namespace), timeout=90)
