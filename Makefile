@@ -37,8 +37,12 @@ test: lint ## the full suite: lint, unit, integration (real apiserver), e2e (rea
 	$(PY) -m pytest tests $(PYTEST_ARGS)
 
 .PHONY: demo
-demo: ## validate and default every sample offline, show the result
+demo: ## start the embedded control plane, the operator and a sample Glance, and show it Ready
 	@bash hack/demo.sh
+
+.PHONY: demo-stop
+demo-stop: ## stop what make demo started
+	@bash hack/demo-stop.sh
 
 .PHONY: control-plane
 control-plane: ## build the pinned etcd, kube-* and kwok binaries (once; ~17 min cold on 2 cores)

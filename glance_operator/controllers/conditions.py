@@ -151,3 +151,18 @@ def conditions_from(obj: dict[str, Any] | None) -> list[Condition]:
 
 def is_ready(obj: dict[str, Any] | None) -> bool:
     return any(c.type == READY and c.status == TRUE for c in conditions_from(obj))
+
+
+def transitions(previous: list[dict[str, Any]], current: list[dict[str, Any]]) -> list[Condition]:
+    """Conditions that changed state in this pass and are worth an Event: a sub-condition turning
+    False (something is waited on or broken) and Ready turning True."""
+    before = {d.get("type"): Condition.from_dict(d) for d in previous}
+    out = []
+    for d in current:
+        c = Condition.from_dict(d)
+        old = before.get(c.type)
+        if old is not None and old.state() == c.state():
+            continue
+        if (c.type == READY and c.status == TRUE) or (c.type != READY and c.status == FALSE):
+            out.append(c)
+    return out

@@ -31,6 +31,7 @@ from ..render.hashing import object_hash
 from ..runtime.cache import Cache, Obj, ObjKey
 from ..runtime.client import Writer
 from ..runtime.controller import Controller, Result
+from ..runtime.events import EventRecorder
 from ..runtime.kinds import GLANCE, GLANCE_API, Kind
 from . import conditions as cond
 from .conditions import Condition, Conditions
@@ -124,10 +125,11 @@ def owned_by(obj: Obj, kind: str, name: str, uid: str | None = None) -> bool:
 
 
 class GlanceController:
-    def __init__(self, cache: Cache, writer: Writer, defaults: Defaults) -> None:
+    def __init__(self, cache: Cache, writer: Writer, defaults: Defaults, events: EventRecorder | None = None) -> None:
         self.cache = cache
         self.writer = writer
         self.defaults = defaults
+        self.events = events
 
     def controller(self) -> Controller:
         c = Controller(
@@ -247,7 +249,18 @@ class GlanceController:
         finally:
             status["conditions"] = p.conditions.finish(previous.get("conditions") or [])
             await self.writer.patch_status(self.cache.get(GLANCE, ns, name) or live, status)
+            await self.record(live, previous.get("conditions") or [], status["conditions"])
         return result
+
+    async def record(self, live: Obj, previous: list[dict[str, Any]], current: list[dict[str, Any]]) -> None:
+        if self.events is None:
+            return
+        for c in cond.transitions(previous, current):
+            if c.type == cond.READY:
+                await self.events.emit(live, "Normal", "Ready", c.message)
+            else:
+                kind = "Warning" if c.severity in (cond.ERROR, cond.WARNING) else "Normal"
+                await self.events.emit(live, kind, c.type.removesuffix("Ready") + "NotReady", c.message.strip())
 
     async def reconcile_normal(self, p: Pass) -> Result:
         g, conds = p.glance, p.conditions

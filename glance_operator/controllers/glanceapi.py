@@ -30,6 +30,7 @@ from ..runtime.cache import Cache, Obj, ObjKey
 from ..runtime.client import Writer
 from ..runtime.compare import contains
 from ..runtime.controller import Controller, Result
+from ..runtime.events import EventRecorder
 from ..runtime.kinds import GLANCE_API, Kind
 from . import conditions as cond
 from .conditions import Condition, Conditions
@@ -86,10 +87,11 @@ def _ns_name(obj: Obj) -> ObjKey:
 
 
 class GlanceAPIController:
-    def __init__(self, cache: Cache, writer: Writer, defaults: Defaults) -> None:
+    def __init__(self, cache: Cache, writer: Writer, defaults: Defaults, events: EventRecorder | None = None) -> None:
         self.cache = cache
         self.writer = writer
         self.defaults = defaults
+        self.events = events
 
     def controller(self) -> Controller:
         # only our API pods are cached (network-status annotations, spec 5.10)
@@ -212,7 +214,18 @@ class GlanceAPIController:
         finally:
             status["conditions"] = p.conditions.finish(previous.get("conditions") or [])
             await self.writer.patch_status(self.cache.get(GLANCE_API, ns, name) or live, status)
+            await self.record(live, previous.get("conditions") or [], status["conditions"])
         return Result()
+
+    async def record(self, live: Obj, previous: list[dict[str, Any]], current: list[dict[str, Any]]) -> None:
+        if self.events is None:
+            return
+        for c in cond.transitions(previous, current):
+            if c.type == cond.READY:
+                await self.events.emit(live, "Normal", "Ready", c.message)
+            else:
+                kind = "Warning" if c.severity in (cond.ERROR, cond.WARNING) else "Normal"
+                await self.events.emit(live, kind, c.type.removesuffix("Ready") + "NotReady", c.message.strip())
 
     async def reconcile_normal(self, p: Pass) -> None:
         api, conds = p.api, p.conditions

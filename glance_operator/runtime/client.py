@@ -34,8 +34,18 @@ class WriteStats:
 
     counts: dict[str, int] = field(default_factory=dict)
 
-    def add(self, verb: str) -> None:
+    def add(self, verb: str, obj: Obj | None = None) -> None:
         self.counts[verb] = self.counts.get(verb, 0) + 1
+        if obj is not None:
+            meta = obj.get("metadata", {})
+            log.info(
+                "write",
+                extra={
+                    "verb": verb,
+                    "kind": obj.get("kind"),
+                    "object": f"{meta.get('namespace', '')}/{meta.get('name')}",
+                },
+            )
 
     @property
     def total(self) -> int:
@@ -71,7 +81,7 @@ class Writer:
         live = self.cache.get(kind, ns, name) if kind in self.cache.informers else None
         if live is not None and contains(want, live):
             return live, False
-        self.stats.add("apply")
+        self.stats.add("apply", want)
         kwargs: dict[str, Any] = {"namespace": ns} if namespaced(kind) else {}
         item = await self.client.patch(
             resource(kind),
@@ -90,7 +100,7 @@ class Writer:
         if patch is None:
             return None
         kind = kind_of(live)
-        self.stats.add("status")
+        self.stats.add("status", live)
         item = await self.client.patch(
             resource(kind).Status,
             live["metadata"]["name"],
@@ -106,7 +116,7 @@ class Writer:
             return None
         kind = kind_of(live)
         meta = live["metadata"]
-        self.stats.add("finalizers")
+        self.stats.add("finalizers", live)
         body = {"metadata": {"finalizers": finalizers, "resourceVersion": meta["resourceVersion"]}}
         kwargs: dict[str, Any] = {"namespace": meta.get("namespace")} if namespaced(kind) else {}
         item = await self.client.patch(resource(kind), meta["name"], body, patch_type=PatchType.MERGE, **kwargs)
@@ -115,7 +125,7 @@ class Writer:
     async def merge_patch(self, live: Obj, patch: dict[str, Any]) -> Obj:
         kind = kind_of(live)
         meta = live["metadata"]
-        self.stats.add("patch")
+        self.stats.add("patch", live)
         kwargs: dict[str, Any] = {"namespace": meta.get("namespace")} if namespaced(kind) else {}
         item = await self.client.patch(resource(kind), meta["name"], patch, patch_type=PatchType.MERGE, **kwargs)
         return self._observe(kind, item)
@@ -128,7 +138,7 @@ class Writer:
             live = self.cache.get(kind, namespace, name)
             if live is None or live["metadata"].get("deletionTimestamp"):
                 return False  # gone, or already going: the informer reports the end
-        self.stats.add("delete")
+        self.stats.add("delete", {"kind": kind.kind, "metadata": {"namespace": namespace, "name": name}})
         kwargs: dict[str, Any] = {"namespace": namespace} if namespaced(kind) else {}
         if orphan:
             kwargs["cascade"] = CascadeType.ORPHAN

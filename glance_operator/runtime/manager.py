@@ -15,6 +15,7 @@ from ..api.defaults import Defaults
 from .cache import Cache
 from .client import Writer
 from .controller import Controller
+from .events import EventRecorder
 from .leader import LeaderElector
 from .metrics import HTTPServer, Metrics
 
@@ -65,8 +66,9 @@ class Manager:
         from ..controllers.glance import GlanceController
         from ..controllers.glanceapi import GlanceAPIController
 
-        self.add(GlanceController(self.cache, self.writer, defaults).controller())
-        self.add(GlanceAPIController(self.cache, self.writer, defaults).controller())
+        events = EventRecorder(self.client)
+        self.add(GlanceController(self.cache, self.writer, defaults, events).controller())
+        self.add(GlanceAPIController(self.cache, self.writer, defaults, events).controller())
 
     async def _serve_probes(self) -> list[HTTPServer]:
         servers = []

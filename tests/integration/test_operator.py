@@ -68,8 +68,15 @@ async def test_held_dependency_is_reported_then_released(api: KubeApi, kubeconfi
         assert c["reason"] == "Requested" and c["severity"] == "Info"
         ready = condition(api.read(GLANCE_V, "Glance", "glance", namespace), "Ready")
         assert ready["status"] == "False" and ready["message"] == " Memcached instance has not been provisioned"
+        events = await eventually(
+            lambda: [e for e in api.list("v1", "Event", namespace) if e.get("reason") == "MemcachedNotReady"],
+            timeout=30,
+        )
+        assert events[0]["involvedObject"]["kind"] == "Glance"
+        assert events[0]["message"] == "Memcached instance has not been provisioned"
         deps.release("Memcached")
         await eventually(ready_glance(api, namespace), timeout=90)
+        assert await eventually(lambda: [e for e in api.list("v1", "Event", namespace) if e.get("reason") == "Ready"])
 
 
 async def test_deleted_and_edited_children_are_restored(api: KubeApi, kubeconfig, namespace: str) -> None:

@@ -1,0 +1,71 @@
+"""Kubernetes Events for what an operator watches for (waiting on a dependency, a failed job, a
+decommissioned API), so `kubectl describe` tells the story. Emitted on transitions only, so a steady
+state writes none; a repeat of the same event bumps its count instead of adding a new object."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from typing import Any
+
+from lightkube import ApiError, AsyncClient
+from lightkube.models.core_v1 import EventSource, ObjectReference
+from lightkube.models.meta_v1 import ObjectMeta
+from lightkube.resources.core_v1 import Event
+from lightkube.types import PatchType
+
+log = logging.getLogger(__name__)
+COMPONENT = "glance-operator"
+
+
+class EventRecorder:
+    def __init__(self, client: AsyncClient) -> None:
+        self.client = client
+        self.counts: dict[str, int] = {}
+
+    async def emit(self, obj: dict[str, Any], type_: str, reason: str, message: str) -> None:
+        meta = obj["metadata"]
+        ns = meta.get("namespace") or "default"
+        digest = hashlib.sha256(f"{meta.get('uid')}/{reason}/{message}".encode()).hexdigest()[:10]
+        name = f"{meta['name']}.{digest}"
+        now = dt.datetime.now(dt.UTC)
+        log.info(
+            message, extra={"event": reason, "type": type_, "object": f"{ns}/{meta['name']}", "kind": obj.get("kind")}
+        )
+        try:
+            if name in self.counts:
+                self.counts[name] += 1
+                await self.client.patch(
+                    Event,
+                    name,
+                    {"count": self.counts[name], "lastTimestamp": now.isoformat()},
+                    namespace=ns,
+                    patch_type=PatchType.MERGE,
+                )
+                return
+            self.counts[name] = 1
+            await self.client.create(
+                Event(
+                    metadata=ObjectMeta(name=name, namespace=ns),
+                    involvedObject=ObjectReference(
+                        apiVersion=obj.get("apiVersion"),
+                        kind=obj.get("kind"),
+                        name=meta["name"],
+                        namespace=ns,
+                        uid=meta.get("uid"),
+                        resourceVersion=meta.get("resourceVersion"),
+                    ),
+                    reason=reason,
+                    message=message[:1024],
+                    type=type_,
+                    count=1,
+                    firstTimestamp=now,
+                    lastTimestamp=now,
+                    source=EventSource(component=COMPONENT),
+                    reportingComponent=COMPONENT,
+                    reportingInstance=COMPONENT,
+                )
+            )
+        except ApiError as exc:  # events are best effort: never fail a reconcile over one
+            log.warning("could not record event: %s", exc)
