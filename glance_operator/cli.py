@@ -112,7 +112,65 @@ def cmd_validate(args: argparse.Namespace, out: TextIO | None = None, err: TextI
     return status
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Exit 0 when everything is Ready, 1 when a cause was reported, 2 when the cluster cannot be read."""
+    import json
+
+    import httpx
+    from lightkube import ApiError, ConfigError
+
+    from .doctor.diagnose import diagnose, format_text
+    from .doctor.snapshot import make_client, read_snapshot
+
+    try:
+        snap = read_snapshot(make_client(args.kubeconfig), args.namespace)
+    except (ApiError, ConfigError, httpx.HTTPError, OSError) as exc:
+        sys.stderr.write(f"cannot read the cluster: {exc}\n")
+        return EXIT_USAGE
+    reports = diagnose(snap, args.name)
+    if args.output == "json":
+        sys.stdout.write(json.dumps([r.as_dict() for r in reports], indent=2) + "\n")
+    else:
+        sys.stdout.write(format_text(reports))
+    return EXIT_OK if all(r.ready for r in reports) else EXIT_INVALID
+
+
+def cmd_render_diff(args: argparse.Namespace) -> int:
+    """Exit 0 when nothing would change, 1 when the operator would write, 2 on errors."""
+    import httpx
+    from lightkube import ApiError, ConfigError
+
+    from .doctor.snapshot import make_client
+    from .render.diff import format_changes, plan
+
+    try:
+        changes = asyncio_run(
+            plan(
+                make_client(args.kubeconfig), args.namespace or "openstack", args.name or "glance", Defaults.from_env()
+            )
+        )
+    except LookupError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return EXIT_USAGE
+    except (ApiError, ConfigError, httpx.HTTPError, OSError) as exc:
+        sys.stderr.write(f"cannot read the cluster: {exc}\n")
+        return EXIT_USAGE
+    sys.stdout.write(format_changes(changes))
+    return EXIT_INVALID if changes else EXIT_OK
+
+
+def asyncio_run(coro: Any) -> Any:
+    import asyncio
+
+    return asyncio.run(coro)
+
+
 def cmd_render(args: argparse.Namespace) -> int:
+    if args.diff:
+        return cmd_render_diff(args)
+    if not args.filename:
+        sys.stderr.write("render: -f/--filename is required (or --diff NAME against the live cluster)\n")
+        return EXIT_USAGE
     from pydantic import ValidationError
 
     from .api.v1beta1 import Glance
@@ -196,6 +254,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         health_probe_bind_address=args.health_probe_bind_address,
         metrics_bind_address=args.metrics_bind_address,
         workers=args.workers,
+        # as upstream: webhooks unless ENABLE_WEBHOOKS=false
+        enable_webhooks=os.environ.get("ENABLE_WEBHOOKS", "true").lower() != "false",
+        webhook_port=args.webhook_port,
+        webhook_cert_dir=args.webhook_cert_dir,
     )
 
     async def main() -> int:
@@ -228,12 +290,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("render", help="print every object the operator would create for a Glance, offline")
-    p.add_argument("-f", "--filename", required=True, help="Glance YAML file, or - for stdin")
+    p.add_argument("-f", "--filename", help="Glance YAML file, or - for stdin (required without --diff)")
     p.add_argument("--facts", help="YAML with the cluster facts (database, keystone, ...); example facts if omitted")
     p.add_argument("-o", "--output", metavar="DIR", help="write one file per object into DIR")
     p.add_argument("-n", "--namespace", default="", help="namespace for objects without one (default openstack)")
     p.add_argument("--show-secrets", action="store_true", help="do not redact secret values")
+    p.add_argument("--diff", action="store_true", help="diff what the operator would write against the live cluster")
+    p.add_argument("name", nargs="?", help="with --diff: the Glance to compare (default glance)")
+    p.add_argument("--kubeconfig", help="with --diff: kubeconfig file (default: $KUBECONFIG or in-cluster)")
     p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("doctor", help="explain why a Glance or GlanceAPI is not Ready, with a suggested fix")
+    p.add_argument("name", nargs="?", help="only this Glance (and its GlanceAPIs)")
+    p.add_argument("-n", "--namespace", default="openstack", help="namespace (default openstack)")
+    p.add_argument("-o", "--output", choices=["text", "json"], default="text")
+    p.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG or in-cluster)")
+    p.set_defaults(func=cmd_doctor)
 
     dev = sub.add_parser("dev", help="development helpers").add_subparsers(dest="dev_command", required=True)
     p = dev.add_parser("deps", help="play the mariadb, keystone and infra operators in a test cluster")
@@ -253,6 +325,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--health-probe-bind-address", default=":8081", help="/healthz and /readyz; 0 disables")
     p.add_argument("--metrics-bind-address", default="0", help="Prometheus /metrics, e.g. :8443; 0 disables")
     p.add_argument("--workers", type=int, default=2, help="concurrent reconciles per controller")
+    p.add_argument("--webhook-port", type=int, default=9443, help="admission webhook HTTPS port")
+    p.add_argument(
+        "--webhook-cert-dir",
+        default="/tmp/k8s-webhook-server/serving-certs",
+        help="directory with tls.crt and tls.key (reloaded on change); ENABLE_WEBHOOKS=false disables webhooks",
+    )
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     p.add_argument("--log-format", default="json", choices=["json", "text"])
     p.set_defaults(func=cmd_run)

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from .defaults import Defaults, default_glance, default_glance_api
 from .errors import FieldError, invalid, path
+from .options import check_custom_configs
 from .schema import crd_schema
 from .serialize import to_dict
 from .structural import apply_defaults, validate
@@ -104,8 +105,10 @@ def admit(
         result.errors = _pydantic_errors(exc)
         return result
     stored, errors = _schema_pass(kind, stored)
-    result.errors = errors + verdict.errors
-    result.warnings = verdict.warnings
+    # beyond upstream: every customServiceConfig against Glance's option catalogue (api/options.py)
+    option_errors, option_warnings = check_custom_configs(kind, stored)
+    result.errors = errors + verdict.errors + option_errors
+    result.warnings = verdict.warnings + option_warnings
     if result.allowed:
         result.object = stored
     return result

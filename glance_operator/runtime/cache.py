@@ -129,6 +129,8 @@ class Informer:
                     log.warning("watch of %s failed: %s", self.kind, exc)
             except (httpx.HTTPError, OSError) as exc:
                 log.warning("apiserver unreachable while watching %s: %s", self.kind, exc)
+            except Exception as exc:  # whatever breaks a watch, the informer must outlive it
+                log.warning("watch of %s broke (%s: %s); relisting", self.kind, type(exc).__name__, exc)
             await asyncio.sleep(backoff)  # poll: back-off before relisting
             backoff = min(backoff * 2, self._max_backoff)
 

@@ -111,7 +111,7 @@ class Controller:
                         "error": str(exc),
                         "retry_in": delay,
                     },
-                    exc_info=not isinstance(exc, RetryableError),
+                    exc_info=not _expected(exc),
                 )
             else:
                 self.queue.forget(key)
@@ -121,6 +121,12 @@ class Controller:
                 if self.metrics is not None:
                     self.metrics.observe_reconcile(self.name, outcome, time.perf_counter() - start)
                 self.queue.done(key)
+
+
+def _expected(exc: Exception) -> bool:
+    """Transient failures are logged without a traceback: conflicts, and our own RetryableError."""
+    status = getattr(getattr(exc, "status", None), "code", None)
+    return isinstance(exc, RetryableError) or status in (409, 429)
 
 
 class RetryableError(Exception):

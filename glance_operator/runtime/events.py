@@ -68,4 +68,23 @@ class EventRecorder:
                 )
             )
         except ApiError as exc:  # events are best effort: never fail a reconcile over one
+            if exc.status.code == 409:  # recorded by an earlier process: count it there
+                self.counts[name] = 1
+                await self._bump(name, ns, now)
+            else:
+                log.warning("could not record event: %s", exc)
+
+    async def _bump(self, name: str, ns: str, now: dt.datetime) -> None:
+        try:
+            event = await self.client.get(Event, name, namespace=ns)
+            count = (event.count or 1) + 1
+            self.counts[name] = count
+            await self.client.patch(
+                Event,
+                name,
+                {"count": count, "lastTimestamp": now.isoformat()},
+                namespace=ns,
+                patch_type=PatchType.MERGE,
+            )
+        except ApiError as exc:
             log.warning("could not record event: %s", exc)

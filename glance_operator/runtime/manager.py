@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import socket
+import uuid
 from dataclasses import dataclass
 
 from lightkube import AsyncClient, KubeConfig
 
 from ..api.defaults import Defaults
+from ..webhooks.server import WebhookServer
 from .cache import Cache
 from .client import Writer
 from .controller import Controller
@@ -36,6 +37,10 @@ class Options:
     health_probe_bind_address: str = ":8081"
     metrics_bind_address: str = "0"
     workers: int = 2
+    # admission webhooks (spec §3.1); off unless asked for, `glance-operator run` turns them on
+    enable_webhooks: bool = False
+    webhook_port: int = 9443
+    webhook_cert_dir: str = "/tmp/k8s-webhook-server/serving-certs"
 
 
 def make_client(kubeconfig: str | None) -> AsyncClient:
@@ -55,6 +60,9 @@ class Manager:
         self.stopping = asyncio.Event()
         self.metrics.gauges["workqueue_depth"] = lambda: float(sum(c.queue.depth for c in self.controllers))
         self.metrics.gauges["glance_operator_write_requests_total"] = lambda: float(self.writer.stats.total)
+        self.webhooks: WebhookServer | None = None
+        if options.enable_webhooks:
+            self.webhooks = WebhookServer(options.webhook_cert_dir, options.webhook_port)
 
     def add(self, controller: Controller) -> None:
         controller.metrics = self.metrics
@@ -70,13 +78,20 @@ class Manager:
         self.add(GlanceController(self.cache, self.writer, defaults, events).controller())
         self.add(GlanceAPIController(self.cache, self.writer, defaults, events).controller())
 
+    def _readyz(self) -> tuple[int, str]:
+        if not self.ready.is_set():
+            return 500, "caches not synced\n"
+        if self.webhooks is not None and not self.webhooks.serving:
+            return 500, "webhook server not serving\n"
+        return 200, "ok\n"
+
     async def _serve_probes(self) -> list[HTTPServer]:
         servers = []
         if self.options.health_probe_bind_address not in ("", "0"):
             probes = HTTPServer(
                 {
                     "/healthz": lambda: (200, "ok\n"),
-                    "/readyz": lambda: (200, "ok\n") if self.ready.is_set() else (500, "caches not synced\n"),
+                    "/readyz": self._readyz,
                 }
             )
             port = await probes.start(self.options.health_probe_bind_address)
@@ -92,13 +107,16 @@ class Manager:
     async def run(self) -> None:
         servers = await self._serve_probes()
         tasks: list[asyncio.Task[None]] = []
+        elector: LeaderElector | None = None
         try:
+            if self.webhooks is not None:
+                await self.webhooks.start()  # every replica serves admission, leader or not
             if self.options.leader_elect:
                 elector = LeaderElector(
                     self.client,
                     self.options.leader_election_namespace or self.options.namespace or _own_namespace(),
                     LEADER_ELECTION_ID,
-                    f"{socket.gethostname()}_{os.getpid()}",
+                    f"{socket.gethostname()}_{uuid.uuid4()}",  # unique per candidate, as client-go
                     self.options.lease_duration,
                     self.options.renew_deadline,
                     self.options.retry_period,
@@ -124,9 +142,13 @@ class Manager:
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            if elector is not None and not elector.lost.is_set():
+                await elector.release()
             await self.cache.stop()
             for s in servers:
                 await s.stop()
+            if self.webhooks is not None:
+                await self.webhooks.stop()
 
     def stop(self) -> None:
         self.stopping.set()

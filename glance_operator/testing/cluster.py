@@ -29,7 +29,7 @@ import httpx
 
 from glance_operator.testing.binaries import REPO_ROOT, Binaries, ensure_binaries
 from glance_operator.testing.kubeapi import ApiError, KubeApi, load_yaml_documents
-from glance_operator.testing.pki import Pki, generate_pki, write_kubeconfig
+from glance_operator.testing.pki import Pki, generate_pki, issue_server_cert, write_kubeconfig
 from glance_operator.testing.processes import ManagedProcess, free_port, wait_until
 from glance_operator.testing.provisioner import PROVISIONER, HostPathProvisioner
 
@@ -161,6 +161,26 @@ class ControlPlane:
         for proc in self._procs.values():
             proc.check()
 
+    def restart(self, name: str) -> None:
+        """Stop one component and start it again with the same flags and ports (fault injection)."""
+        proc = self._procs[name]
+        proc.stop()
+        proc.start()
+        if name == "kube-apiserver":
+            wait_until(
+                lambda: self.api.request("GET", "/readyz") == "ok",
+                timeout=self.start_timeout,
+                what="kube-apiserver /readyz after restart",
+                watch=[proc],
+            )
+        elif name == "etcd":
+            wait_until(
+                lambda: self.api.request("GET", "/readyz") == "ok",
+                timeout=self.start_timeout,
+                what="kube-apiserver /readyz after an etcd restart",
+                watch=[proc],
+            )
+
     def create_namespace(self, prefix: str = "test") -> str:
         """A fresh namespace whose default ServiceAccount exists (pods can be created at once)."""
         name = f"{prefix}-{uuid.uuid4().hex[:8]}"
@@ -175,6 +195,63 @@ class ControlPlane:
 
     def delete_namespace(self, name: str) -> None:
         self.api.delete(f"/api/v1/namespaces/{name}")
+
+    def register_webhooks(self, port: int, dir: Path | None = None) -> Path:
+        """Point the apiserver's admission at our webhook server on 127.0.0.1:<port>.
+
+        Issues tls.crt/tls.key for 127.0.0.1 from the harness CA into a cert dir (returned) and
+        creates the Mutating/ValidatingWebhookConfigurations with URL client configs and the CA bundle.
+        """
+        import base64
+
+        from glance_operator.webhooks.review import WEBHOOKS
+
+        assert self.pki is not None
+        cert_dir = dir or self.dir / "webhook-certs"
+        issue_server_cert(self.pki, cert_dir, "tls")
+        ca_bundle = base64.b64encode(self.pki.ca.cert.read_bytes()).decode()
+        for kind, action in (
+            ("MutatingWebhookConfiguration", "mutate"),
+            ("ValidatingWebhookConfiguration", "validate"),
+        ):
+            hooks = [
+                {
+                    "name": w.name,
+                    "admissionReviewVersions": ["v1"],
+                    "clientConfig": {"url": f"https://127.0.0.1:{port}{w.path}", "caBundle": ca_bundle},
+                    "failurePolicy": "Fail",
+                    "sideEffects": "None",
+                    "timeoutSeconds": 10,
+                    "rules": [
+                        {
+                            "apiGroups": ["glance.openstack.org"],
+                            "apiVersions": ["v1beta1"],
+                            "operations": ["CREATE", "UPDATE"],
+                            "resources": [w.resource],
+                        }
+                    ],
+                }
+                for w in WEBHOOKS
+                if w.action == action
+            ]
+            self.api.apply(
+                {
+                    "apiVersion": "admissionregistration.k8s.io/v1",
+                    "kind": kind,
+                    "metadata": {"name": f"glance-operator-{action}-webhook-configuration"},
+                    "webhooks": hooks,
+                }
+            )
+        return cert_dir
+
+    def unregister_webhooks(self) -> None:
+        for kind, action in (
+            ("mutatingwebhookconfigurations", "mutate"),
+            ("validatingwebhookconfigurations", "validate"),
+        ):
+            self.api.delete(
+                f"/apis/admissionregistration.k8s.io/v1/{kind}/glance-operator-{action}-webhook-configuration"
+            )
 
     def env(self) -> dict[str, str]:
         return {**os.environ, "KUBECONFIG": str(self.kubeconfig)}

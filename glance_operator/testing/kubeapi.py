@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import ssl
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,10 @@ class KubeApi:
         # An SSLContext, not verify=<path>/cert=: httpx 0.28 silently drops `cert` when `verify` is a path.
         tls = ssl.create_default_context(cafile=str(ca))
         tls.load_cert_chain(str(cert), str(key))
-        self._client = httpx.Client(base_url=server, verify=tls, timeout=timeout)
+        self._new_client: Callable[[], httpx.Client] = lambda: httpx.Client(
+            base_url=server, verify=tls, timeout=timeout
+        )
+        self._client = self._new_client()
         self._resources: dict[tuple[str, str], ResourceInfo] = {}
         self._lock = threading.Lock()
 
@@ -82,13 +86,14 @@ class KubeApi:
         content = None
         if body is not None:
             content = body if isinstance(body, str | bytes) else json.dumps(body)
-        resp = self._client.request(
-            method,
-            path,
-            content=content,
-            params=params,
-            headers={"Content-Type": content_type} if content is not None else None,
-        )
+        headers = {"Content-Type": content_type} if content is not None else None
+        try:
+            resp = self._client.request(method, path, content=content, params=params, headers=headers)
+        except httpx.RemoteProtocolError:
+            # kept-alive connections to an apiserver that was restarted meanwhile: start afresh
+            self._client.close()
+            self._client = self._new_client()
+            resp = self._client.request(method, path, content=content, params=params, headers=headers)
         try:
             data: Any = resp.json()
         except ValueError:

@@ -190,3 +190,13 @@ def write_kubeconfig(path: Path, server: str, pki: Pki, *, name: str = "glance-o
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     path.chmod(0o600)
     return path
+
+
+def issue_server_cert(pki: Pki, dir: Path, stem: str = "tls") -> CertPair:
+    """A serving certificate for 127.0.0.1/localhost signed by the harness CA (e.g. for webhooks)."""
+    ca_cert = x509.load_pem_x509_certificate(pki.ca.cert.read_bytes())
+    ca_key = serialization.load_pem_private_key(pki.ca.key.read_bytes(), password=None)
+    if not isinstance(ca_key, ec.EllipticCurvePrivateKey):
+        raise TypeError("the harness CA key is expected to be an EC key")
+    dir.mkdir(parents=True, exist_ok=True)
+    return _issue(dir, stem, _name("127.0.0.1"), ca_cert, ca_key, server=True, client=False)

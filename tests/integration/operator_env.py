@@ -21,9 +21,15 @@ GLANCE_V = "glance.openstack.org/v1beta1"
 
 @contextlib.asynccontextmanager
 async def running_operator(
-    kubeconfig: Path, namespace: str, hold: tuple[str, ...] = (), **options: Any
+    kubeconfig: Path,
+    namespace: str,
+    hold: tuple[str, ...] = (),
+    client: AsyncClient | None = None,
+    **options: Any,
 ) -> AsyncIterator[tuple[Manager, DependencyPlayer]]:
-    client = AsyncClient(config=KubeConfig.from_file(str(kubeconfig)), trust_env=False)
+    # `client`: the operator's own identity (e.g. its ServiceAccount); the dependency player stays admin
+    own_client = client is None
+    client = client or AsyncClient(config=KubeConfig.from_file(str(kubeconfig)), trust_env=False)
     deps_client = AsyncClient(config=KubeConfig.from_file(str(kubeconfig)), trust_env=False)
     deps = DependencyPlayer(deps_client, [namespace], hold=hold)
     manager = Manager(
@@ -39,7 +45,8 @@ async def running_operator(
         manager.stop()
         await task
         await deps.stop()
-        await client.close()
+        if own_client:
+            await client.close()
         await deps_client.close()
 
 
