@@ -27,7 +27,9 @@ kubectl=$("$venv/bin/python" -c 'from glance_operator.testing.binaries import Bi
 bash hack/demo-stop.sh >/dev/null 2>&1 || true
 mkdir -p "$dir"
 step "Starting the control plane (logs: $dir/logs)"
-setsid nohup "$venv/bin/python" -m glance_operator.testing up --dir "$dir" --no-build >"$dir/up.log" 2>&1 &
+webhook_port=$("$venv/bin/python" -c 'from glance_operator.testing.processes import free_port; print(free_port())')
+setsid nohup "$venv/bin/python" -m glance_operator.testing up --dir "$dir" --no-build --webhook-port "$webhook_port" \
+  >"$dir/up.log" 2>&1 &
 echo $! >"$dir/up.pid"
 export KUBECONFIG=$dir/kubeconfig
 for _ in $(seq 1 600); do  # poll: the control plane prints its KUBECONFIG line once every component is ready
@@ -43,20 +45,41 @@ step "Starting the dependency player and the operator (logs: $dir/deps.log, $dir
 setsid nohup "$go" dev deps --kubeconfig "$KUBECONFIG" -n "$ns" >"$dir/deps.log" 2>&1 &
 echo $! >"$dir/deps.pid"
 setsid nohup "$go" run --kubeconfig "$KUBECONFIG" --namespace "$ns" --health-probe-bind-address 127.0.0.1:0 \
-  --metrics-bind-address 127.0.0.1:0 >"$dir/operator.log" 2>&1 &
+  --metrics-bind-address 127.0.0.1:0 --webhook-port "$webhook_port" --webhook-cert-dir "$dir/webhook-certs" \
+  >"$dir/operator.log" 2>&1 &
 echo $! >"$dir/operator.pid"
 
 step "Applying the service password Secret and $sample"
 "$kubectl" -n "$ns" create secret generic osp-secret --from-literal=GlancePassword=demo-password >/dev/null
-# Defaulted by our admission pipeline (the same code the mutating webhook runs), then applied.
-"$go" validate -q -f "$sample" -n "$ns" >/dev/null
-"$go" validate -f "$sample" -n "$ns" 2>/dev/null | "$kubectl" -n "$ns" apply -f -
+# The apiserver calls our admission webhooks: defaults filled in, bad input refused with its field.
+for _ in $(seq 1 150); do  # poll: the webhook server answers once the operator is up
+  "$kubectl" -n "$ns" apply --dry-run=server -f "$sample" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+"$kubectl" -n "$ns" apply -f "$sample"
 
 step "Waiting until the Glance is Ready"
 if ! "$kubectl" -n "$ns" wait glance/glance --for=condition=Ready --timeout=180s >/dev/null; then
   "$kubectl" -n "$ns" get glance,glanceapi -o wide
   die "not Ready after 180 s; see $dir/operator.log"
 fi
+
+step "A broken Glance is refused by the apiserver, through our validating webhook"
+"$kubectl" -n "$ns" apply -f - <<'YAML' || true
+apiVersion: glance.openstack.org/v1beta1
+kind: Glance
+metadata: {name: broken}
+spec:
+  databaseInstance: openstack
+  secret: osp-secret
+  keystoneEndpoint: edge1
+  customServiceConfig: |
+    [DEFAULT]
+    enabled_backend = default_backend:file
+  glanceAPIs:
+    default: {type: split, replicas: 3}
+    edge1: {type: edge, replicas: 1}
+YAML
 
 step "kubectl get glance,glanceapi"
 "$kubectl" -n "$ns" get glance,glanceapi -o wide
@@ -71,7 +94,7 @@ Ready in $(($(date +%s) - t0)) s. Everything keeps running:
 
   export KUBECONFIG=$KUBECONFIG
   $kubectl -n $ns get glance,glanceapi
-  $go validate -n $ns -f config/samples/glance_v1beta1_glance_image_cache.yaml | $kubectl apply -f -   # other samples
+  $kubectl -n $ns apply -f config/samples/glance_v1beta1_glance_image_cache.yaml   # other samples: config/samples/
   $go render -f $sample                                          # what the operator creates, offline
   tail -f $dir/operator.log                                      # one JSON line per event
 

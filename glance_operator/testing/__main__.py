@@ -26,6 +26,9 @@ def _up(args: argparse.Namespace) -> int:
     try:
         with ControlPlane(args.dir, nodes=args.nodes, build=not args.no_build) as cp:
             versions = cp.api.get("/version")
+            if args.webhook_port:
+                cert_dir = cp.register_webhooks(args.webhook_port)
+                print(f"webhooks registered for https://127.0.0.1:{args.webhook_port} (certs: {cert_dir})", flush=True)
             print(
                 f"control plane up in {cp.timings.get('ready', 0):.1f}s: kube-apiserver "
                 f"{versions.get('gitVersion')} at {cp.server}, logs in {cp.dir / 'logs'}\n"
@@ -50,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--dir", type=Path, default=None, help="state directory (default: a temp dir)")
     up.add_argument("--nodes", type=int, default=3, help="number of kwok nodes")
     up.add_argument("--no-build", action="store_true", help="fail instead of building missing binaries")
+    up.add_argument(
+        "--webhook-port", type=int, default=0, help="register our admission webhooks for a server on this port"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
