@@ -53,7 +53,14 @@ def write_requests(api: KubeApi) -> dict[tuple[str, str, str], float]:
     return counts
 
 
-async def test_no_write_requests_in_30s_after_ready(api: KubeApi, kubeconfig, namespace: str) -> None:
+async def test_no_write_requests_in_30s_after_ready(tmp_path) -> None:
+    # a control plane of its own: apiserver_request_total is cluster-wide, and other tests' namespaces
+    # being deleted in the shared one would count as writes
+    with ControlPlane(tmp_path / "cp") as control_plane:
+        await _quiet_scenario(control_plane.api, control_plane.kubeconfig, control_plane.create_namespace("quiet"))
+
+
+async def _quiet_scenario(api: KubeApi, kubeconfig, namespace: str) -> None:
     apis = {"default": {"type": "split", "replicas": 1, "customServiceConfig": "[DEFAULT]\nenabled_backends=a:rbd"}}
     async with running_operator(kubeconfig, namespace):
         api.apply(service_secret(namespace))
