@@ -17,7 +17,9 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from ..api.backends import enabled_backends
 from ..api.defaults import Defaults, default_glance_api
+from ..api.options import check_config
 from ..api.schema import crd_schema
 from ..api.structural import apply_defaults
 from ..api.v1beta1 import GlanceAPI
@@ -310,8 +312,6 @@ class GlanceAPIController:
         )
 
     def check_cinder(self, p: Pass) -> bool:
-        from ..api.backends import enabled_backends
-
         uses_cinder = "cinder" in enabled_backends(p.api.spec.custom_service_config).types()
         if uses_cinder and not self.cache.list(CINDER, p.api.metadata.namespace):
             p.conditions.set(cond.false(CINDER_READY, cond.REQUESTED, cond.INFO, "Waiting for Cinder resources"))
@@ -457,6 +457,8 @@ class GlanceAPIController:
 
     def config_secrets(self, p: Pass) -> tuple[tuple[str, dict[str, str]], ...]:
         out = []
+        stores = {b.store_id: b.store_type for b in enabled_backends(p.api.spec.custom_service_config).parsed()}
+        problems: list[str] = []
         for name in p.api.spec.custom_service_config_secrets:
             secret = self.cache.get(SECRET, p.api.metadata.namespace, name)
             if secret is None:
@@ -470,7 +472,14 @@ class GlanceAPIController:
                 )
                 raise Waiting
             data = {k: base64.b64decode(v).decode() for k, v in (secret.get("data") or {}).items()}
+            # the webhook cannot see Secret content: check it here, before any pod gets it (no values shown)
+            for key, text in sorted(data.items()):
+                problems += [f"Secret {name} key {key}: {e}" for e in check_config(text, stores).errors]
             out.append((name, data))
+        if problems:
+            message = "Service config create error occurred " + "; ".join(problems)
+            p.conditions.set(cond.false(CONFIG_READY, cond.ERROR, cond.WARNING, message))
+            raise Waiting
         return tuple(out)
 
     def endpoint_id(self, api: GlanceAPI) -> str:

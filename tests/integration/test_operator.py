@@ -216,3 +216,31 @@ async def test_invalid_service_password_is_reported_and_recovers(api: KubeApi, k
         secret["data"]["GlancePassword"] = base64.b64encode(b"good-password").decode()
         api.apply(secret)
         await eventually(ready_glance(api, namespace), timeout=90)
+
+
+async def test_misspelt_option_in_a_config_secret_is_caught_before_pods_get_it(
+    api: KubeApi, kubeconfig, namespace: str
+) -> None:
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "glance-extra", "namespace": namespace},
+        "stringData": {"extra.conf": "[DEFAULT]\nimage_size_cap = 1000\nimage_size_capp = 5\n"},
+    }
+    apis = {"default": {"type": "single", "replicas": 1, "customServiceConfigSecrets": ["glance-extra"]}}
+    async with running_operator(kubeconfig, namespace):
+        api.apply(service_secret(namespace))
+        api.apply(secret)
+        api.apply(glance(namespace, apis=apis))
+
+        def config_error():
+            c = condition(api.read(GLANCE_V, "GlanceAPI", "glance-default-single", namespace), "ServiceConfigReady")
+            return c if c and c["status"] == "False" and "image_size_capp" in c["message"] else None
+
+        c = await eventually(config_error, timeout=60)
+        assert "Secret glance-extra key extra.conf: line 3: [DEFAULT] image_size_capp: unknown option" in c["message"]
+        assert 'did you mean "image_size_cap"' in c["message"]
+        assert api.read("apps/v1", "StatefulSet", "glance-default-single", namespace) is None
+        secret["stringData"]["extra.conf"] = "[DEFAULT]\nimage_size_cap = 1000\n"
+        api.apply(secret)
+        await eventually(ready_glance(api, namespace), timeout=90)
