@@ -228,6 +228,7 @@ CRD_FILES = {
 }
 
 
+@cache  # constant per kind; read-only for every caller (defaulting copies the object, not the schema)
 def crd_schema(kind: Literal["Glance", "GlanceAPI"]) -> Schema:
     schema: Schema = crd(kind)["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
     return schema

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import math
+import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Final
@@ -102,7 +103,13 @@ def omitempty(value: object) -> object:
     return value
 
 
+_NEEDS_ESCAPE = re.compile('[\x00-\x1f"\\\\<>&\u2028\u2029\ud800-\udfff]')
+
+
 def _encode_string(s: str, out: list[str]) -> None:
+    if not _NEEDS_ESCAPE.search(s):  # the common case: nothing to escape, no per-character work
+        out.append(f'"{s}"')
+        return
     out.append('"')
     for ch in s:
         code = ord(ch)

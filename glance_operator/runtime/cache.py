@@ -69,7 +69,9 @@ class Informer:
         """Record an object returned by one of our own writes, unless the store has a newer one."""
         key = obj_key(obj)
         old = self.store.get(key)
-        if old is None or _rv(obj) >= _rv(old):
+        # An unchanged resourceVersion is a no-op write: nothing to tell the handlers (an event here
+        # re-queued the owner, whose reconcile wrote again: a hot loop whenever a write is a no-op).
+        if old is None or _rv(obj) > _rv(old):
             self.store[key] = obj
             self._emit(old, obj)
 

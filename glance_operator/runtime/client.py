@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ from lightkube.types import CascadeType, PatchType
 from ..render.hashing import object_hash
 from .cache import Cache, Obj
 from .compare import contains, merge_patch
+from .controller import RetryableError
 from .kinds import Kind, kind_of, namespaced, resource
 
 log = logging.getLogger(__name__)
@@ -56,11 +58,20 @@ def desired_hash(obj: Obj) -> str:
     return object_hash(obj)[:16]
 
 
+class NotLeader(RetryableError):
+    """This process lost (or never had) leadership: it must not write."""
+
+
 class Writer:
     def __init__(self, client: AsyncClient, cache: Cache) -> None:
         self.client = client
         self.cache = cache
         self.stats = WriteStats()
+        self.gate: Callable[[], bool] | None = None  # set by leader election: may we write now?
+
+    def _check_gate(self) -> None:
+        if self.gate is not None and not self.gate():
+            raise NotLeader("not the leader: write refused")
 
     def _observe(self, kind: Kind, item: Any) -> Obj:
         obj: Obj = item if isinstance(item, dict) else item.to_dict()
@@ -81,6 +92,7 @@ class Writer:
         live = self.cache.get(kind, ns, name) if kind in self.cache.informers else None
         if live is not None and contains(want, live):
             return live, False
+        self._check_gate()
         self.stats.add("apply", want)
         kwargs: dict[str, Any] = {"namespace": ns} if namespaced(kind) else {}
         item = await self.client.patch(
@@ -100,6 +112,7 @@ class Writer:
         if patch is None:
             return None
         kind = kind_of(live)
+        self._check_gate()
         self.stats.add("status", live)
         item = await self.client.patch(
             resource(kind).Status,
@@ -116,6 +129,7 @@ class Writer:
             return None
         kind = kind_of(live)
         meta = live["metadata"]
+        self._check_gate()
         self.stats.add("finalizers", live)
         body = {"metadata": {"finalizers": finalizers, "resourceVersion": meta["resourceVersion"]}}
         kwargs: dict[str, Any] = {"namespace": meta.get("namespace")} if namespaced(kind) else {}
@@ -125,6 +139,7 @@ class Writer:
     async def merge_patch(self, live: Obj, patch: dict[str, Any]) -> Obj:
         kind = kind_of(live)
         meta = live["metadata"]
+        self._check_gate()
         self.stats.add("patch", live)
         kwargs: dict[str, Any] = {"namespace": meta.get("namespace")} if namespaced(kind) else {}
         item = await self.client.patch(resource(kind), meta["name"], patch, patch_type=PatchType.MERGE, **kwargs)
@@ -138,6 +153,7 @@ class Writer:
             live = self.cache.get(kind, namespace, name)
             if live is None or live["metadata"].get("deletionTimestamp"):
                 return False  # gone, or already going: the informer reports the end
+        self._check_gate()
         self.stats.add("delete", {"kind": kind.kind, "metadata": {"namespace": namespace, "name": name}})
         kwargs: dict[str, Any] = {"namespace": namespace} if namespaced(kind) else {}
         if orphan:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from lightkube import ApiError, AsyncClient
@@ -23,8 +24,11 @@ class EventRecorder:
     def __init__(self, client: AsyncClient) -> None:
         self.client = client
         self.counts: dict[str, int] = {}
+        self.gate: Callable[[], bool] | None = None  # as Writer.gate: only the leader records
 
     async def emit(self, obj: dict[str, Any], type_: str, reason: str, message: str) -> None:
+        if self.gate is not None and not self.gate():
+            return
         meta = obj["metadata"]
         ns = meta.get("namespace") or "default"
         digest = hashlib.sha256(f"{meta.get('uid')}/{reason}/{message}".encode()).hexdigest()[:10]

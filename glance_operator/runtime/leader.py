@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 from typing import Any
 
 from lightkube import ApiError, AsyncClient
@@ -56,6 +57,13 @@ class LeaderElector:
         )
         self.leading = asyncio.Event()
         self.lost = asyncio.Event()
+        self._renewed_at = 0.0  # monotonic time of the last successful acquire/renew
+
+    def is_leading(self) -> bool:
+        """Still the leader right now: a process that was paused past its renew deadline is not, even
+        before its renew loop notices, so it must not write (another process may lead by now)."""
+        fresh = time.monotonic() - self._renewed_at < self.renew_deadline
+        return self.leading.is_set() and not self.lost.is_set() and fresh
 
     async def _try(self) -> bool:
         res = resource(LEASE)
@@ -132,6 +140,7 @@ class LeaderElector:
         while not self.leading.is_set():
             try:
                 if await self._try():
+                    self._renewed_at = time.monotonic()
                     log.info("became leader", extra={"lease": f"{self.namespace}/{self.name}", "id": self.identity})
                     self.leading.set()
                     break
@@ -144,6 +153,7 @@ class LeaderElector:
             try:
                 if await self._try():
                     last_renew = asyncio.get_running_loop().time()
+                    self._renewed_at = time.monotonic()
                     continue
             except Exception as exc:
                 log.warning("lease renewal failed: %s", exc)

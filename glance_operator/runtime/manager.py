@@ -56,6 +56,7 @@ class Manager:
         self.writer = Writer(self.client, self.cache)
         self.metrics = Metrics()
         self.controllers: list[Controller] = []
+        self.events: EventRecorder | None = None
         self.ready = asyncio.Event()
         self.stopping = asyncio.Event()
         self.metrics.gauges["workqueue_depth"] = lambda: float(sum(c.queue.depth for c in self.controllers))
@@ -74,7 +75,7 @@ class Manager:
         from ..controllers.glance import GlanceController
         from ..controllers.glanceapi import GlanceAPIController
 
-        events = EventRecorder(self.client)
+        events = self.events = EventRecorder(self.client)
         self.add(GlanceController(self.cache, self.writer, defaults, events).controller())
         self.add(GlanceAPIController(self.cache, self.writer, defaults, events).controller())
 
@@ -121,6 +122,9 @@ class Manager:
                     self.options.renew_deadline,
                     self.options.retry_period,
                 )
+                self.writer.gate = elector.is_leading
+                if self.events is not None:
+                    self.events.gate = elector.is_leading
                 tasks.append(asyncio.create_task(elector.run(), name="leader-election"))
                 log.info("waiting for leadership", extra={"lease": LEADER_ELECTION_ID})
                 await _first(elector.leading.wait(), self.stopping.wait())

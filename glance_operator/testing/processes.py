@@ -58,7 +58,9 @@ class ManagedProcess:
                 stderr=subprocess.STDOUT,
                 env=self.env,
                 start_new_session=True,  # own process group: we signal the group, Ctrl-C does not
-                preexec_fn=_die_with_parent,
+                # the death signal fires when the forking *thread* exits: arm it only from the main
+                # thread, or a component restarted from a worker thread would die with that thread
+                preexec_fn=_die_with_parent if threading.current_thread() is threading.main_thread() else None,
             )
         _registry.add(self)
         return self
