@@ -48,6 +48,25 @@ DEPRECATED_BUS = "spec.notificationBusInstance"
 NEW_BUS = "spec.notificationsBus.cluster"
 
 
+# apimachinery's quantity grammar (as in the CRD schema of resources); sizes upstream parses at reconcile
+QUANTITY = re.compile(
+    r"(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?"
+)
+QUANTITY_MSG = "must be a Kubernetes quantity such as 10G or 500Gi"
+
+
+def _quantity_errors(storage_request: str, cache_size: str, p: Path) -> list[FieldError]:
+    """Sizes upstream only parses while reconciling (a bad one is accepted, then never deploys)."""
+    out = []
+    for value, field_path in (
+        (storage_request, p.child("storage", "storageRequest")),
+        (cache_size, p.child("imageCache", "size")),
+    ):
+        if value and not QUANTITY.fullmatch(value):
+            out.append(invalid(field_path, value, QUANTITY_MSG))
+    return out
+
+
 @dataclass
 class Result:
     errors: list[FieldError] = field(default_factory=list)
@@ -186,6 +205,7 @@ def validate_glance_create(glance: Glance) -> Result:
     result.errors.extend(_key_errors(glance))
     _deprecated_bus(glance, result)
     result.errors.extend(_topology_errors(spec.topology_ref, path("spec"), glance.metadata.namespace))
+    result.errors.extend(_quantity_errors(spec.storage.storage_request, spec.image_cache.size, path("spec")))
     top_level_file = _top_level_file(glance, result)
     for key in sorted(spec.glance_apis):
         api = spec.glance_apis[key]
@@ -193,6 +213,7 @@ def validate_glance_create(glance: Glance) -> Result:
         if api.type == "split":
             result.warnings.append(SPLIT_DEPRECATED_MSG)
         result.errors.extend(_topology_errors(api.topology_ref, p, glance.metadata.namespace))
+        result.errors.extend(_quantity_errors(api.storage.storage_request, api.image_cache.size, p))
         result.errors.extend(_backend_errors(key, api, top_level_file, p))
         result.errors.extend(_override_errors(api, p))
     result.errors.extend(_keystone_endpoint_errors(glance))
@@ -216,6 +237,7 @@ def validate_glance_update(glance: Glance, old: Glance) -> Result:
             )
         )
     result.errors.extend(_topology_errors(spec.topology_ref, path("spec"), glance.metadata.namespace))
+    result.errors.extend(_quantity_errors(spec.storage.storage_request, spec.image_cache.size, path("spec")))
     top_level_file = _top_level_file(glance, result)
     for key in sorted(spec.glance_apis):
         api = spec.glance_apis[key]
@@ -223,6 +245,7 @@ def validate_glance_update(glance: Glance, old: Glance) -> Result:
         if api.type == "split":
             result.warnings.append(SPLIT_DEPRECATED_MSG)
         result.errors.extend(_topology_errors(api.topology_ref, p, glance.metadata.namespace))
+        result.errors.extend(_quantity_errors(api.storage.storage_request, api.image_cache.size, p))
         previous = old.spec.glance_apis.get(key)
         if previous is not None and (previous.type or "split") != (api.type or "split"):
             result.errors.append(invalid(p, key, LAYOUT_IMMUTABLE_MSG))
@@ -249,6 +272,7 @@ def validate_glance_api(api: GlanceAPI, old: GlanceAPI | None = None) -> Result:
     result = Result()
     p = path("spec")
     result.errors.extend(_topology_errors(api.spec.topology_ref, p, api.metadata.namespace))
+    result.errors.extend(_quantity_errors(api.spec.storage.storage_request, api.spec.image_cache.size, p))
     for problem in enabled_backends(api.spec.custom_service_config).problems:
         result.errors.append(invalid(p.child("customServiceConfig"), "enabled_backends", problem))
     result.errors.extend(_override_errors(api.spec, p))

@@ -795,3 +795,36 @@ def test_invalid_message_from_validation_result() -> None:
     assert message == (
         f'Glance.glance.openstack.org "glance" is invalid: [{e_key("default", LAYOUT_FILE)}, {e_keystone("missing")}]'
     )
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "ok"),
+    [
+        ("imageCache", {"size": "10Gi"}, True),
+        ("imageCache", {"size": "lots"}, False),
+        ("storage", {"storageRequest": "1.5T"}, True),
+        ("storage", {"storageRequest": "10 G"}, False),
+    ],
+)
+def test_sizes_must_be_quantities_at_admission(field: str, value: dict, ok: bool) -> None:
+    # upstream accepts these and fails every reconcile afterwards; we refuse them with the field named
+    from glance_operator.api.admission import admit
+    from glance_operator.api.defaults import Defaults
+
+    doc = {
+        "apiVersion": "glance.openstack.org/v1beta1",
+        "kind": "Glance",
+        "metadata": {"name": "glance", "namespace": "openstack"},
+        "spec": {
+            "databaseInstance": "openstack",
+            "secret": "osp-secret",
+            "glanceAPIs": {"a": {"type": "single", field: value}},
+            "keystoneEndpoint": "a",
+        },
+    }
+    errors = [str(e) for e in admit(doc, Defaults()).errors]
+    sub = "size" if field == "imageCache" else "storageRequest"
+    bad = [e for e in errors if e.startswith(f"spec.glanceAPIs[a].{field}.{sub}: Invalid value")]
+    assert (bad == []) == ok
+    if not ok:
+        assert "must be a Kubernetes quantity such as 10G or 500Gi" in bad[0]
