@@ -10,7 +10,6 @@ import asyncio
 import base64
 import contextlib
 import os
-import re
 import signal
 import sys
 import time
@@ -21,37 +20,15 @@ from typing import Any
 
 import httpx
 
-from glance_operator.testing import ApiError, KubeApi
+from glance_operator.testing import ApiError, KubeApi, apimetrics
 from glance_operator.testing.processes import ManagedProcess, free_port
 
 GLANCE_V = "glance.openstack.org/v1beta1"
 IMAGE = "quay.io/podified-antelope-centos9/openstack-glance-api:current-podified"
 SERVICE_PASSWORD = "S3rvice-Pa55-ch4os"  # the service password of every Glance created here
 
-# Resources the operator writes (apiserver_request_total `resource` label).
-OUR_RESOURCES = {
-    "glances",
-    "glanceapis",
-    "secrets",
-    "configmaps",
-    "services",
-    "statefulsets",
-    "jobs",
-    "cronjobs",
-    "serviceaccounts",
-    "roles",
-    "rolebindings",
-    "keystoneendpoints",
-    "keystoneservices",
-    "mariadbdatabases",
-    "mariadbaccounts",
-    "transporturls",
-    "persistentvolumeclaims",
-    "events",
-    "leases",
-}
-WRITE_VERBS = {"POST", "PUT", "PATCH", "DELETE", "APPLY", "CREATE", "UPDATE"}
-SAMPLE = re.compile(r"^apiserver_request_total\{(?P<labels>[^}]*)\} (?P<value>[0-9.e+]+)$")
+# Resources the operator writes, plus Leases (leader election is part of the operator's cost here).
+OUR_RESOURCES = apimetrics.OUR_RESOURCES | {"leases"}
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 # Child kinds the operator creates for a Glance, checked for duplicates and orphans.
@@ -173,22 +150,10 @@ async def poll(
 # --- apiserver metrics ------------------------------------------------------------------------------
 def apiserver_requests(api: KubeApi, writes_only: bool = True) -> dict[tuple[str, str, str], float]:
     """apiserver_request_total summed by (verb, resource, subresource), for the resources the operator writes."""
-    counts: dict[tuple[str, str, str], float] = {}
-    for line in str(api.request("GET", "/metrics")).splitlines():
-        m = SAMPLE.match(line)
-        if not m:
-            continue
-        labels = dict(re.findall(r'(\w+)="([^"]*)"', m["labels"]))
-        if writes_only and labels.get("verb") not in WRITE_VERBS:
-            continue
-        if labels.get("resource") in OUR_RESOURCES:
-            key = (labels["verb"], labels["resource"], labels.get("subresource", ""))
-            counts[key] = counts.get(key, 0) + float(m["value"])
-    return counts
+    return apimetrics.apiserver_requests(api, writes_only, OUR_RESOURCES)
 
 
-def delta(after: dict[Any, float], before: dict[Any, float]) -> dict[Any, float]:
-    return {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}
+delta = apimetrics.delta
 
 
 # --- the operator as a subprocess ----------------------------------------------------------------------

@@ -249,18 +249,11 @@ class GlanceController:
         finally:
             status["conditions"] = p.conditions.finish(previous.get("conditions") or [])
             await self.writer.patch_status(self.cache.get(GLANCE, ns, name) or live, status)
-            await self.record(live, previous.get("conditions") or [], status["conditions"])
+            if self.events is not None:
+                await self.events.transitions(
+                    live, cond.transitions(previous.get("conditions") or [], status["conditions"])
+                )
         return result
-
-    async def record(self, live: Obj, previous: list[dict[str, Any]], current: list[dict[str, Any]]) -> None:
-        if self.events is None:
-            return
-        for c in cond.transitions(previous, current):
-            if c.type == cond.READY:
-                await self.events.emit(live, "Normal", "Ready", c.message)
-            else:
-                kind = "Warning" if c.severity in (cond.ERROR, cond.WARNING) else "Normal"
-                await self.events.emit(live, kind, c.type.removesuffix("Ready") + "NotReady", c.message.strip())
 
     async def reconcile_normal(self, p: Pass) -> Result:
         g, conds = p.glance, p.conditions

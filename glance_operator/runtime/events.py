@@ -78,6 +78,16 @@ class EventRecorder:
             else:
                 log.warning("could not record event: %s", exc)
 
+    async def transitions(self, obj: dict[str, Any], changed: Any) -> None:
+        """Events for conditions that changed in a pass (`conditions.transitions`): Ready reached, or a
+        sub-condition turned False (Warning when its severity says so)."""
+        for c in changed:
+            if c.type == "Ready":
+                await self.emit(obj, "Normal", "Ready", c.message)
+            else:
+                kind = "Warning" if c.severity in ("Error", "Warning") else "Normal"
+                await self.emit(obj, kind, c.type.removesuffix("Ready") + "NotReady", c.message.strip())
+
     async def _bump(self, name: str, ns: str, now: dt.datetime) -> None:
         try:
             event = await self.client.get(Event, name, namespace=ns)

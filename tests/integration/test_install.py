@@ -63,7 +63,7 @@ def install_cert_manager_stubs(api: KubeApi) -> None:
             for crd in crds
         ):
             return
-        time.sleep(0.2)
+        time.sleep(0.2)  # poll
     raise AssertionError("cert-manager stub CRDs not Established")
 
 

@@ -4,78 +4,43 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 
 from lightkube import AsyncClient, KubeConfig
 
 from glance_operator.api.defaults import Defaults
 from glance_operator.runtime.manager import Manager, Options
 from glance_operator.testing import ControlPlane, KubeApi
+from glance_operator.testing.apimetrics import apiserver_requests, delta
 from glance_operator.testing.deps import DependencyPlayer
 
 from .operator_env import GLANCE_V, eventually, glance, is_ready, running_operator, service_secret
-
-# Resources the operator writes; at steady state nobody should write them.
-OUR_RESOURCES = {
-    "glances",
-    "glanceapis",
-    "secrets",
-    "services",
-    "statefulsets",
-    "jobs",
-    "cronjobs",
-    "serviceaccounts",
-    "roles",
-    "rolebindings",
-    "keystoneendpoints",
-    "keystoneservices",
-    "mariadbdatabases",
-    "mariadbaccounts",
-    "transporturls",
-    "persistentvolumeclaims",
-    "events",
-}
-WRITE_VERBS = {"POST", "PUT", "PATCH", "DELETE", "APPLY", "CREATE", "UPDATE"}
-SAMPLE = re.compile(r"^apiserver_request_total\{(?P<labels>[^}]*)\} (?P<value>[0-9.e+]+)$")
-
-
-def write_requests(api: KubeApi) -> dict[tuple[str, str, str], float]:
-    """apiserver_request_total for write verbs on our resources, by (verb, resource, subresource)."""
-    counts: dict[tuple[str, str, str], float] = {}
-    for line in str(api.request("GET", "/metrics")).splitlines():
-        m = SAMPLE.match(line)
-        if not m:
-            continue
-        labels = dict(re.findall(r'(\w+)="([^"]*)"', m["labels"]))
-        if labels.get("verb") in WRITE_VERBS and labels.get("resource") in OUR_RESOURCES:
-            key = (labels["verb"], labels["resource"], labels.get("subresource", ""))
-            counts[key] = counts.get(key, 0) + float(m["value"])
-    return counts
 
 
 async def test_no_write_requests_in_30s_after_ready(tmp_path) -> None:
     # a control plane of its own: apiserver_request_total is cluster-wide, and other tests' namespaces
     # being deleted in the shared one would count as writes
     with ControlPlane(tmp_path / "cp") as control_plane:
-        await _quiet_scenario(control_plane.api, control_plane.kubeconfig, control_plane.create_namespace("quiet"))
+        changed, repeated = await _quiet_scenario(
+            control_plane.api, control_plane.kubeconfig, control_plane.create_namespace("quiet")
+        )
+    assert changed == {}, f"write requests at steady state: {changed}; repeated events: {repeated}"
 
 
-async def _quiet_scenario(api: KubeApi, kubeconfig, namespace: str) -> None:
+async def _quiet_scenario(api: KubeApi, kubeconfig, namespace: str) -> tuple[dict, list]:
     apis = {"default": {"type": "split", "replicas": 1, "customServiceConfig": "[DEFAULT]\nenabled_backends=a:rbd"}}
     async with running_operator(kubeconfig, namespace):
         api.apply(service_secret(namespace))
         api.apply(glance(namespace, apis=apis))
         await eventually(lambda: is_ready(api, "Glance", "glance", namespace), timeout=90)
-        before = write_requests(api)
+        before = apiserver_requests(api)
         await asyncio.sleep(30)  # poll: the observation window the steady-state requirement names
-        after = write_requests(api)
-        changed = {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}
+        changed = delta(apiserver_requests(api), before)
         repeated = [
             (e["reason"], e["message"], e.get("count"))
             for e in api.list("v1", "Event", namespace)
             if (e.get("count") or 1) > 1
         ]
-        assert changed == {}, f"write requests at steady state: {changed}; repeated events: {repeated}"
+        return changed, repeated
 
 
 @contextlib.asynccontextmanager
@@ -139,12 +104,13 @@ async def test_only_the_leader_reconciles_and_a_standby_takes_over(api: KubeApi,
 async def test_apiserver_restart_mid_run_loses_no_update(tmp_path) -> None:
     # a control plane of its own: restarting the shared one would disturb other tests
     with ControlPlane(tmp_path / "cp") as control_plane:
-        await _restart_scenario(
+        relists_before, relists_after = await _restart_scenario(
             control_plane, control_plane.api, control_plane.kubeconfig, control_plane.create_namespace("restart")
         )
+    assert relists_after > relists_before  # watches were re-established after the restart
 
 
-async def _restart_scenario(control_plane: ControlPlane, api: KubeApi, kubeconfig, namespace: str) -> None:
+async def _restart_scenario(control_plane: ControlPlane, api: KubeApi, kubeconfig, namespace: str) -> tuple[int, int]:
     async with running_operator(kubeconfig, namespace) as (manager, _deps):
         api.apply(service_secret(namespace))
         api.apply(glance(namespace))
@@ -165,4 +131,4 @@ async def _restart_scenario(control_plane: ControlPlane, api: KubeApi, kubeconfi
             ),
         )
         assert ready
-        assert sum(i.relists for i in manager.cache.informers.values()) > relists  # watches were re-established
+        return relists, sum(i.relists for i in manager.cache.informers.values())

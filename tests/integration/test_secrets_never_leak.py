@@ -77,4 +77,4 @@ async def test_secret_values_never_in_logs_events_or_status(
     assert hits == [], f"secret values leaked: {hits}"
     # the base64 form of the service password is what a leaked Secret body would show
     assert base64.b64encode(ROTATED.encode()).decode() not in texts["operator log"]
-    await asyncio.sleep(0)
+    await asyncio.sleep(0)  # poll: yield to the event loop once

@@ -83,7 +83,7 @@ def glances(draw: st.DrawFn) -> dict:
     return doc
 
 
-def _check(result) -> None:
+def check_admission(result) -> None:
     assert all(isinstance(e, FieldError) and e.path for e in result.errors) or result.kind == ""
     if result.allowed:
         assert result.object is not None
@@ -99,7 +99,7 @@ def _check(result) -> None:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(glances())
 def test_any_glance_gives_an_object_or_field_errors(doc: dict) -> None:
-    _check(admit(doc, Defaults()))
+    check_admission(admit(doc, Defaults()))
 
 
 @settings(max_examples=200, deadline=None)
@@ -115,4 +115,4 @@ def test_any_json_value_gives_field_errors(value) -> None:
 def test_updates_never_raise(old: dict, new: dict) -> None:
     first = admit(old, Defaults())
     if first.allowed:
-        _check(admit(new, Defaults(), old=first.object))
+        check_admission(admit(new, Defaults(), old=first.object))
