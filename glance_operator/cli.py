@@ -174,8 +174,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from .api.v1beta1 import Glance
-    from .render.glance import RenderError as GlanceRenderError
-    from .render.glanceapi import RenderError as APIRenderError
+    from .render.glanceapi import RenderError
     from .render.offline import FactsError, load_facts, render_all, reviewable
 
     defaults = Defaults.from_env()
@@ -207,7 +206,7 @@ def cmd_render(args: argparse.Namespace) -> int:
             glance.metadata.namespace = glance.metadata.namespace or args.namespace or "openstack"
             facts = load_facts(raw_facts, glance.metadata.namespace)
             objects, warnings = render_all(glance, facts)
-        except (FactsError, GlanceRenderError, APIRenderError, ValidationError) as exc:
+        except (FactsError, RenderError, ValidationError) as exc:
             sys.stderr.write(f"{lbl}: cannot render: {exc}\n")
             return EXIT_INVALID
         for w in warnings:

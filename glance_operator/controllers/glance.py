@@ -26,7 +26,8 @@ from ..api.structural import apply_defaults
 from ..api.v1beta1 import Glance
 from ..render import names
 from ..render.facts import Database, GlanceFacts, NetworkAttachment
-from ..render.glance import RenderError, annotation_bool, build_glance
+from ..render.glance import annotation_bool, build_glance
+from ..render.glanceapi import RenderError
 from ..render.hashing import object_hash
 from ..runtime.cache import Cache, Obj, ObjKey
 from ..runtime.client import Writer
@@ -219,10 +220,7 @@ class GlanceController:
             return Result()
         if live["metadata"].get("deletionTimestamp"):
             return await self.reconcile_delete(live)
-        finalizers = list(live["metadata"].get("finalizers") or [])
-        if names.GLANCE_FINALIZER not in finalizers:
-            updated = await self.writer.set_finalizers(live, [*finalizers, names.GLANCE_FINALIZER])
-            live = updated or live
+        live = await self.writer.add_finalizer(live, names.GLANCE_FINALIZER)
         glance = self.load(live)
         glance.metadata.uid = live["metadata"]["uid"]
         previous = dict(live.get("status") or {})
@@ -563,9 +561,7 @@ class GlanceController:
         for account in self.cache.list(ACCOUNT, g.metadata.namespace, {"mariaDBDatabaseName": names.DB_NAME}):
             if account["metadata"]["name"] == g.spec.database_account:
                 continue
-            finalizers = list(account["metadata"].get("finalizers") or [])
-            if names.GLANCE_FINALIZER in finalizers:
-                await self.writer.set_finalizers(account, [f for f in finalizers if f != names.GLANCE_FINALIZER])
+            await self.writer.remove_finalizer(account, names.GLANCE_FINALIZER)
 
     def apis_current(self, p: Pass) -> bool:
         g = p.glance
@@ -587,14 +583,8 @@ class GlanceController:
             (DATABASE, names.DB_NAME),
             (KEYSTONE_SERVICE, names.KEYSTONE_SERVICE),
         ):
-            obj = self.cache.get(kind, ns, name)
-            if obj is not None and names.GLANCE_FINALIZER in (obj["metadata"].get("finalizers") or []):
-                await self.writer.set_finalizers(
-                    obj, [f for f in obj["metadata"]["finalizers"] if f != names.GLANCE_FINALIZER]
-                )
-        finalizers = list(meta.get("finalizers") or [])
-        if names.GLANCE_FINALIZER in finalizers:
-            await self.writer.set_finalizers(live, [f for f in finalizers if f != names.GLANCE_FINALIZER])
+            await self.writer.remove_finalizer(self.cache.get(kind, ns, name), names.GLANCE_FINALIZER)
+        await self.writer.remove_finalizer(live, names.GLANCE_FINALIZER)
         return Result()
 
 

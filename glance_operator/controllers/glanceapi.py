@@ -187,9 +187,7 @@ class GlanceAPIController:
             return Result()
         if live["metadata"].get("deletionTimestamp"):
             return await self.reconcile_delete(live)
-        finalizers = list(live["metadata"].get("finalizers") or [])
-        if names.GLANCEAPI_FINALIZER not in finalizers:
-            live = await self.writer.set_finalizers(live, [*finalizers, names.GLANCEAPI_FINALIZER]) or live
+        live = await self.writer.add_finalizer(live, names.GLANCEAPI_FINALIZER)
         api = self.load(live)
         previous = dict(live.get("status") or {})
         status: dict[str, Any] = {
@@ -493,9 +491,7 @@ class GlanceAPIController:
         ref = api.spec.topology_ref
         last = p.status.get("lastAppliedTopology") or {}
         if last.get("name") and (ref is None or ref.name != last.get("name")):
-            old = self.cache.get(TOPOLOGY, ns, last["name"])
-            if old is not None and finalizer in (old["metadata"].get("finalizers") or []):
-                await self.writer.set_finalizers(old, [f for f in old["metadata"]["finalizers"] if f != finalizer])
+            await self.writer.remove_finalizer(self.cache.get(TOPOLOGY, ns, last["name"]), finalizer)
         if ref is None or not ref.name:
             p.status.pop("lastAppliedTopology", None)
             return None
@@ -510,9 +506,7 @@ class GlanceAPIController:
                 )
             )
             raise Waiting
-        finalizers = list(topo["metadata"].get("finalizers") or [])
-        if finalizer not in finalizers:
-            await self.writer.set_finalizers(topo, [*finalizers, finalizer])
+        await self.writer.add_finalizer(topo, finalizer)
         p.status["lastAppliedTopology"] = {"name": ref.name, "namespace": ns}
         p.conditions.set(cond.true(TOPOLOGY_READY, "Topology config create completed"))
         return dict(topo.get("spec") or {})
@@ -545,9 +539,7 @@ class GlanceAPIController:
             existing = self.cache.get(KEYSTONE_ENDPOINT, ns, name)
             if existing is not None:
                 await self.writer.delete(KEYSTONE_ENDPOINT, ns, name)
-                fins = list(existing["metadata"].get("finalizers") or [])
-                if names.GLANCEAPI_FINALIZER in fins:
-                    await self.writer.set_finalizers(existing, [f for f in fins if f != names.GLANCEAPI_FINALIZER])
+                await self.writer.remove_finalizer(existing, names.GLANCEAPI_FINALIZER)
             p.conditions.set(cond.true(KE_READY, "Setup complete"))
             return
         live = (await self.writer.ensure(objs.keystone_endpoint))[0]
@@ -673,20 +665,13 @@ class GlanceAPIController:
     async def reconcile_delete(self, live: Obj) -> Result:
         meta = live["metadata"]
         ns, name = meta.get("namespace", ""), meta["name"]
-        endpoint = self.cache.get(KEYSTONE_ENDPOINT, ns, name)
-        if endpoint is not None and names.GLANCEAPI_FINALIZER in (endpoint["metadata"].get("finalizers") or []):
-            await self.writer.set_finalizers(
-                endpoint, [f for f in endpoint["metadata"]["finalizers"] if f != names.GLANCEAPI_FINALIZER]
-            )
+        await self.writer.remove_finalizer(self.cache.get(KEYSTONE_ENDPOINT, ns, name), names.GLANCEAPI_FINALIZER)
         last = (live.get("status") or {}).get("lastAppliedTopology") or {}
         if last.get("name"):
             api = self.load(live)
             key, _ = api_name(api)
-            topo = self.cache.get(TOPOLOGY, ns, last["name"])
-            finalizer = f"openstack.org/glanceapi-{key}"
-            if topo is not None and finalizer in (topo["metadata"].get("finalizers") or []):
-                await self.writer.set_finalizers(topo, [f for f in topo["metadata"]["finalizers"] if f != finalizer])
-        finalizers = list(meta.get("finalizers") or [])
-        if names.GLANCEAPI_FINALIZER in finalizers:
-            await self.writer.set_finalizers(live, [f for f in finalizers if f != names.GLANCEAPI_FINALIZER])
+            await self.writer.remove_finalizer(
+                self.cache.get(TOPOLOGY, ns, last["name"]), f"openstack.org/glanceapi-{key}"
+            )
+        await self.writer.remove_finalizer(live, names.GLANCEAPI_FINALIZER)
         return Result()

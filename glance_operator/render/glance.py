@@ -21,6 +21,7 @@ from ..api.v1beta1 import Glance, GlanceAPISpec, GlanceAPITemplate
 from . import names
 from .configfiles import RenderedSecret, glance_job_secret, scripts_secret_data
 from .facts import GlanceFacts
+from .glanceapi import RenderError, parse_go_bool
 from .network import networks_annotation
 from .pod import pod_security_context, restrictive_security_context
 
@@ -40,10 +41,6 @@ SCC_RULE = {
     "resourceNames": ["privileged", "hostmount-anyuid", "nonroot-v2"],
     "verbs": ["use"],
 }
-
-
-class RenderError(ValueError):
-    """Input that cannot be rendered; the message names the field and the fix."""
 
 
 @dataclass
@@ -71,21 +68,12 @@ class GlanceObjects:
         return [o for o in objs if o is not None]
 
 
-def parse_bool(value: str) -> bool:
-    """Go's strconv.ParseBool, which upstream uses for its annotations (spec 2.6)."""
-    if value in ("1", "t", "T", "TRUE", "true", "True"):
-        return True
-    if value in ("0", "f", "F", "FALSE", "false", "False"):
-        return False
-    raise ValueError(f"invalid boolean {value!r}")
-
-
 def annotation_bool(glance: Glance, annotation: str, default: bool) -> bool:
     raw = glance.metadata.annotations.get(annotation)
     if raw is None:
         return default
     try:
-        return parse_bool(raw)
+        return parse_go_bool(raw)
     except ValueError:
         raise RenderError(
             f'metadata.annotations["{annotation}"]: Invalid value: "{raw}": must be "true" or "false"'

@@ -136,6 +136,19 @@ class Writer:
         item = await self.client.patch(resource(kind), meta["name"], body, patch_type=PatchType.MERGE, **kwargs)
         return self._observe(kind, item)
 
+    async def add_finalizer(self, live: Obj, finalizer: str) -> Obj:
+        """The object with `finalizer` present (written only if it was missing)."""
+        finalizers = list(live["metadata"].get("finalizers") or [])
+        if finalizer in finalizers:
+            return live
+        return await self.set_finalizers(live, [*finalizers, finalizer]) or live
+
+    async def remove_finalizer(self, live: Obj | None, finalizer: str) -> None:
+        """Drop `finalizer` from the object if it is there (missing objects are fine)."""
+        if live is None or finalizer not in (live["metadata"].get("finalizers") or []):
+            return
+        await self.set_finalizers(live, [f for f in live["metadata"]["finalizers"] if f != finalizer])
+
     async def merge_patch(self, live: Obj, patch: dict[str, Any]) -> Obj:
         kind = kind_of(live)
         meta = live["metadata"]

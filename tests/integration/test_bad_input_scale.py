@@ -8,11 +8,9 @@ are the ones users will meet. The counts are printed (run with -s to see them).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import io
 import re
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,10 +22,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from glance_operator import cli
-from glance_operator.api.defaults import Defaults
 from glance_operator.testing import ApiError, ControlPlane, KubeApi
-from glance_operator.testing.processes import free_port, wait_until
-from glance_operator.webhooks.server import WebhookServer
+from glance_operator.testing.processes import wait_until
+
+from .test_webhooks import InProcessWebhooks
 
 pytestmark = pytest.mark.slow
 
@@ -117,28 +115,9 @@ def _clean(spec: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-class Webhooks:
-    """The operator's webhook server on its own event-loop thread, registered with the apiserver."""
-
-    def __init__(self, control_plane: ControlPlane) -> None:
-        self.port = free_port()
-        self.cert_dir = control_plane.register_webhooks(self.port)
-        self.server = WebhookServer(self.cert_dir, self.port, "127.0.0.1", Defaults())
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="webhooks", daemon=True)
-        self.thread.start()
-        asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(10)
-
-    def close(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.server.stop(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-        self.loop.close()
-
-
 @pytest.fixture(scope="module")
-def webhooks(control_plane: ControlPlane) -> Iterator[Webhooks]:
-    hooks = Webhooks(control_plane)
+def webhooks(control_plane: ControlPlane) -> Iterator[InProcessWebhooks]:
+    hooks = InProcessWebhooks(control_plane)
     api = control_plane.api
     ns = control_plane.create_namespace("bad-input-probe")
     probe = {
@@ -206,7 +185,7 @@ def through_render(obj: dict[str, Any], tmp: Path) -> tuple[str, str]:
 
 
 def test_generated_glances_are_accepted_or_denied_with_a_field_never_crash(
-    webhooks: Webhooks, api: KubeApi, namespace: str, tmp_path: Path
+    webhooks: InProcessWebhooks, api: KubeApi, namespace: str, tmp_path: Path
 ) -> None:
     counts: dict[str, Counter[str]] = {"apiserver": Counter(), "render": Counter()}
     agree = Counter[str]()

@@ -12,7 +12,9 @@ from glance_operator.api.admission import admit
 from glance_operator.api.defaults import Defaults
 from glance_operator.api.v1beta1 import Glance
 from glance_operator.render.facts import Database, GlanceFacts, NetworkAttachment
-from glance_operator.render.glance import RenderError, build_glance, parse_bool
+from glance_operator.render.glance import build_glance
+from glance_operator.render.glanceapi import RenderError
+from glance_operator.render.glanceapi import parse_go_bool as parse_bool
 
 DB = Database(hostname="openstack.openstack.svc", username="glance_a1b2", password="s3cret", tls=True)
 FACTS = GlanceFacts(owner_uid="uid-1", database=DB, transport_url_secret="rabbitmq-transport-secret")
