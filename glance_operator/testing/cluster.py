@@ -449,7 +449,7 @@ class ControlPlane:
     def _wait_crds_established(self, names: list[str]) -> None:
         def established(name: str) -> bool:
             crd = self.api.get(f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}")
-            conds = {c["type"]: c["status"] for c in crd.get("status", {}).get("conditions", [])}
+            conds = {c["type"]: c["status"] for c in (crd.get("status") or {}).get("conditions") or []}
             return conds.get("Established") == "True"
 
         pending = list(names)
@@ -493,7 +493,7 @@ class ControlPlane:
             nodes = self.api.get("/api/v1/nodes", labelSelector="type=kwok")["items"]
             ok = 0
             for node in nodes:
-                conds = {c["type"]: c["status"] for c in node.get("status", {}).get("conditions", [])}
+                conds = {c["type"]: c["status"] for c in (node.get("status") or {}).get("conditions") or []}
                 taints = node.get("spec", {}).get("taints") or []
                 if conds.get("Ready") == "True" and not taints:
                     ok += 1

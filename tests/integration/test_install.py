@@ -58,7 +58,7 @@ def install_cert_manager_stubs(api: KubeApi) -> None:
         if all(
             any(
                 c["type"] == "Established" and c["status"] == "True"
-                for c in (crd or {}).get("status", {}).get("conditions", [])
+                for c in ((crd or {}).get("status") or {}).get("conditions") or []  # null until the CRD controller runs
             )
             for crd in crds
         ):
