@@ -9,7 +9,9 @@ Differences from upstream, each deliberate:
   the GlanceAPIs this Glance owns (defect 13);
 * removed APIs are cleaned up even when a child lacks its `api-name` label (defect 14), and a child
   whose layout no longer matches the template is removed too; PVCs are never deleted;
-* the delete flow releases the finalizers it really placed (defect 15).
+* the delete flow releases the finalizers it really placed (defect 15);
+* Keystone quota limits are registered once per change, matched by service and region, and removed
+  when quotas are turned off (defect 20, see limits.py).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from ..runtime.controller import Controller, Result
 from ..runtime.events import EventRecorder
 from ..runtime.kinds import GLANCE, GLANCE_API, Kind
 from . import conditions as cond
+from . import limits
 from .conditions import Condition, Conditions
 
 log = logging.getLogger(__name__)
@@ -52,6 +55,7 @@ DATABASE = Kind("mariadb.openstack.org/v1beta1", "MariaDBDatabase")
 ACCOUNT = Kind("mariadb.openstack.org/v1beta1", "MariaDBAccount")
 KEYSTONE_SERVICE = Kind("keystone.openstack.org/v1beta1", "KeystoneService")
 NAD = Kind("k8s.cni.cncf.io/v1", "NetworkAttachmentDefinition")
+KEYSTONE_API = Kind("keystone.openstack.org/v1beta1", "KeystoneAPI")
 
 # Condition types and messages (spec §8.1, lib-common constants).
 DB_READY, DBSYNC_READY, MEMCACHED_READY = "DBReady", "DBSyncReady", "MemcachedReady"
@@ -155,6 +159,7 @@ class GlanceController:
                 (SECRET, self._by_secret),
                 (SERVICE, self._by_db_service),
                 (NAD, self._by_nad),
+                (KEYSTONE_API, self._with_quotas),
             ],
         )
         return c
@@ -184,6 +189,14 @@ class GlanceController:
             if ref.get("kind") == "TransportURL" and ref.get("name", "").endswith("-glance-transport"):
                 keys.append((ns, ref["name"].removesuffix("-glance-transport")))
         return keys
+
+    def _with_quotas(self, obj: Obj) -> list[ObjKey]:
+        ns = obj["metadata"].get("namespace", "")
+        return [
+            (ns, g["metadata"]["name"])
+            for g in self._glances(ns)
+            if any((g["spec"].get("quotas") or {}).values()) or "quotas" in ((g.get("status") or {}).get("hash") or {})
+        ]
 
     def _by_db_service(self, obj: Obj) -> list[ObjKey]:
         labels = obj["metadata"].get("labels") or {}
@@ -286,6 +299,7 @@ class GlanceController:
         await self.ensure_keystone_service(p, objs.keystone_service)
         await self.ensure_db_sync(p, objs.db_sync_job)
         conds.set(cond.true(NAD_READY, "NetworkAttachments completed"))
+        await self.ensure_quota_limits(p)
         await self.ensure_apis(p, objs.glance_apis)
         await self.cleanup_apis(p)
         await self.release_unused_accounts(p)
@@ -488,6 +502,107 @@ class GlanceController:
             conds.set(cond.false(DBSYNC_READY, cond.REQUESTED, cond.INFO, "DBsync job still running"))
         raise Waiting
 
+    # --- Keystone quota limits (spec 6.10) ----------------------------------------------------
+
+    def keystone_admin(self, ns: str) -> limits.AdminAuth:
+        """Admin credentials from the (single) KeystoneAPI in the namespace; KeystoneError if unusable."""
+        apis = self.cache.list(KEYSTONE_API, ns)
+        if len(apis) != 1:
+            raise limits.KeystoneError(f"expected one KeystoneAPI in namespace {ns}, found {len(apis)}")
+        kapi = apis[0]
+        spec, status = kapi.get("spec") or {}, kapi.get("status") or {}
+        url = (status.get("apiEndpoints") or {}).get("internal")
+        if not url:
+            raise limits.KeystoneError(f"KeystoneAPI {kapi['metadata']['name']} has no internal endpoint yet")
+        secret_name = spec.get("secret") or ""
+        selector = (spec.get("passwordSelectors") or {}).get("admin") or "AdminPassword"
+        password = decode(self.cache.get(SECRET, ns, secret_name), selector)
+        if not password:
+            raise limits.KeystoneError(f"field {selector!r} not found in Secret {secret_name!r} of the KeystoneAPI")
+        ca_name = (spec.get("tls") or {}).get("caBundleSecretName")
+        ca = decode(self.cache.get(SECRET, ns, ca_name), "tls-ca-bundle.pem") if ca_name else None
+        return limits.AdminAuth(
+            url=str(url),
+            user=str(spec.get("adminUser") or "admin"),
+            password=password,
+            project=str(spec.get("adminProject") or "admin"),
+            region=str(status.get("region") or spec.get("region") or "regionOne"),
+            ca_bundle=ca,
+        )
+
+    async def ensure_quota_limits(self, p: Pass) -> None:
+        """Register (or remove) the Keystone limits `spec.quotas` asks for, when they change."""
+        g, conds = p.glance, p.conditions
+        wanted = limits.wanted_limits(g.spec.quotas)
+        hashes = dict(p.status.get("hash") or {})
+        applied = hashes.get("quotas")
+        if wanted is None and applied is None:
+            return
+        service_id = str(p.status.get("serviceID") or "")
+        if not service_id:
+            conds.set(
+                cond.false(
+                    API_READY,
+                    cond.REQUESTED,
+                    cond.INFO,
+                    f"GlanceAPI waiting for KeystoneService {names.KEYSTONE_SERVICE} to report its serviceID, "
+                    "needed to register the quota limits",
+                )
+            )
+            raise Waiting
+        try:
+            auth = self.keystone_admin(g.metadata.namespace)
+            target = (
+                object_hash({"limits": wanted, "serviceID": service_id, "region": auth.region, "url": auth.v3})
+                if wanted is not None
+                else None
+            )
+            if target == applied:
+                return
+            async with limits.LimitsClient(auth) as keystone:
+                changes = (
+                    await keystone.ensure(service_id, wanted)
+                    if wanted is not None
+                    else await keystone.delete(service_id)
+                )
+        except limits.KeystoneError as exc:
+            message = f"GlanceAPI error occured registering quota limits in Keystone: {exc}"
+            conds.set(cond.false(API_READY, cond.ERROR, cond.WARNING, message))
+            raise  # retried with back-off: Keystone cannot be watched
+        if target is None:
+            hashes.pop("quotas", None)
+        else:
+            hashes["quotas"] = target
+        p.status["hash"] = hashes
+        if changes and self.events is not None:
+            summary = ", ".join(str(c) for c in changes)
+            await self.events.emit(p.live, "Normal", "QuotaLimits", f"Keystone registered limits: {summary}")
+
+    async def release_quota_limits(self, live: Obj) -> None:
+        """Delete flow (spec 4.14 step 4): remove our registered limits if Keystone is there to ask."""
+        status = live.get("status") or {}
+        service_id = status.get("serviceID")
+        quotas = (live.get("spec") or {}).get("quotas") or {}
+        if not service_id or not ((status.get("hash") or {}).get("quotas") or any(quotas.values())):
+            return
+        ns = live["metadata"].get("namespace", "")
+        kapis = self.cache.list(KEYSTONE_API, ns)
+        if len(kapis) != 1 or kapis[0]["metadata"].get("deletionTimestamp") or not cond.is_ready(kapis[0]):
+            # Keystone is going away too (or was never there): nothing to clean up, do not block the delete
+            if self.events is not None:
+                await self.events.emit(
+                    live,
+                    "Warning",
+                    "QuotaLimitsLeft",
+                    "KeystoneAPI not available: registered limits of the image service were not removed",
+                )
+            return
+        async with limits.LimitsClient(self.keystone_admin(ns)) as keystone:
+            changes = await keystone.delete(str(service_id))
+        if changes and self.events is not None:
+            summary = ", ".join(str(c) for c in changes)
+            await self.events.emit(live, "Normal", "QuotaLimits", f"Keystone registered limits: {summary}")
+
     async def ensure_apis(self, p: Pass, children: list[Obj]) -> None:
         g, conds = p.glance, p.conditions
         location_api = False
@@ -578,6 +693,8 @@ class GlanceController:
         meta = live["metadata"]
         ns = meta.get("namespace", "")
         account_name = (live.get("spec") or {}).get("databaseAccount") or "glance"
+        # before the KeystoneService is released: its limits must go while the service still exists
+        await self.release_quota_limits(live)
         for kind, name in (
             (ACCOUNT, account_name),
             (DATABASE, names.DB_NAME),

@@ -1,8 +1,9 @@
 """Quotas through Keystone unified limits: an upload over imageSizeTotal is refused with Glance's message.
 
-The CR is the quotas sample with small limits (MiB and image counts). The rendered config turns on
-``use_keystone_limits`` and ``[oslo_limit]``; the limits themselves are Keystone registered limits, which the
-harness creates from ``spec.quotas`` (see docs/proof.md: the operator has no code that registers them).
+The CR is the quotas sample with small limits (MiB and image counts). The whole chain is real: the operator,
+running against the embedded control plane with a KeystoneAPI CR that points at the session's Keystone,
+registers ``spec.quotas`` as Keystone registered limits; the Glance API started from the rendered config
+(``use_keystone_limits`` and ``[oslo_limit]``) enforces them.
 """
 
 from __future__ import annotations
@@ -10,11 +11,17 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from glance_operator.api.admission import admit
+from glance_operator.api.defaults import Defaults
+from glance_operator.testing import ControlPlane
+
 from .client import GlanceClient, MiB, response_reason
 from .conftest import Deployer, Deployment
+from .operator import GLANCE_V, start_operator
 from .pod import load_sample
 from .services.keystone import Keystone
 
@@ -28,16 +35,31 @@ KEYSTONE_RESOURCE = {
 
 
 @pytest.fixture(scope="module")
-def quota_glance(deployer: Deployer, keystone: Keystone) -> Iterator[Deployment]:
+def quota_glance(
+    deployer: Deployer, keystone: Keystone, control_plane: ControlPlane, e2e_dir: Path
+) -> Iterator[Deployment]:
     doc, sources = load_sample("glance_v1beta1_glance_quotas.yaml")
     doc = copy.deepcopy(doc)
     doc["spec"]["quotas"] = dict(QUOTAS)
-    keystone.set_registered_limits({KEYSTONE_RESOURCE[k]: v for k, v in doc["spec"]["quotas"].items()})
+    keystone.set_registered_limits({})  # nothing but the operator's limits
+    op = start_operator(control_plane, keystone, e2e_dir / "logs", "e2e-quotas")
     try:
+        admitted = admit({**doc, "metadata": {**doc["metadata"], "namespace": op.namespace}}, Defaults())
+        assert admitted.object is not None, admitted.errors
+        op.apply(admitted.object)
+        wanted = {KEYSTONE_RESOURCE[k]: v for k, v in QUOTAS.items()}
+        op.wait(
+            lambda: {n: lim["default_limit"] for n, lim in op.registered_limits().items()} == wanted,
+            what="the operator registering spec.quotas in Keystone",
+        )
         dep = deployer.deploy("quotas", doc, sources)
         yield dep
         deployer.teardown(dep)
+        op.api.remove(GLANCE_V, "Glance", "glance", op.namespace)
+        op.wait(lambda: op.glance() is None, what="Glance deleted")
+        assert op.registered_limits() == {}, "the delete flow leaves no registered limits behind"
     finally:
+        op.stop()
         keystone.set_registered_limits({})
 
 
@@ -70,17 +92,8 @@ def test_no_unexpected_errors_logged(quota_glance: Deployment) -> None:
     assert quota_glance.api().errors() == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FINDING: nothing in the operator registers spec.quotas as Keystone registered limits (docs/samples.md "
-    "says it does); with use_keystone_limits rendered and no limits, Glance counts every limit as 0 and refuses "
-    "every image create with 413, for every project including admin",
-)
-def test_quotas_sample_as_deployed_allows_creates(
-    quota_glance: Deployment, admin_token: str, keystone: Keystone
-) -> None:
-    """What a user gets from the operator alone: the rendered config, and no limits in Keystone."""
-    keystone.set_registered_limits({})
+def test_admin_creates_within_the_registered_limits(quota_glance: Deployment, admin_token: str) -> None:
+    """Limits are defaults for every project: another project (admin) may create until its own count is reached."""
     with GlanceClient(quota_glance.api().url, admin_token) as c:
         r = c.http.post("/v2/images", json={"name": "e2e-q", "disk_format": "raw", "container_format": "bare"})
     assert r.status_code == 201, f"POST /v2/images -> {r.status_code}: {response_reason(r)}"

@@ -244,3 +244,32 @@ async def test_misspelt_option_in_a_config_secret_is_caught_before_pods_get_it(
         secret["stringData"]["extra.conf"] = "[DEFAULT]\nimage_size_cap = 1000\n"
         api.apply(secret)
         await eventually(ready_glance(api, namespace), timeout=90)
+
+
+async def test_quotas_without_usable_keystone_admin_credentials_are_reported(
+    api: KubeApi, kubeconfig, namespace: str
+) -> None:
+    """Registering quota limits needs the KeystoneAPI's admin password (spec §6.10); the real Keystone side is
+    proven in tests/e2e/test_quota_limits.py. Here the played KeystoneAPI's Secret has no AdminPassword."""
+    quotas = {"imageSizeTotal": 1000, "imageStageTotal": 0, "imageCountTotal": 10, "imageCountUpload": 0}
+    async with running_operator(kubeconfig, namespace):
+        api.apply(service_secret(namespace))
+        api.apply(glance(namespace, quotas=quotas))
+
+        def quota_error():
+            g = api.read(GLANCE_V, "Glance", "glance", namespace)
+            c = condition(g, "GlanceAPIReady")
+            return g if c and c["status"] == "False" and "quota limits" in c["message"] else None
+
+        g = await eventually(quota_error, timeout=90)
+        c = condition(g, "GlanceAPIReady")
+        assert (c["reason"], c["severity"]) == ("Error", "Warning")
+        assert c["message"] == (
+            "GlanceAPI error occured registering quota limits in Keystone: "
+            "field 'AdminPassword' not found in Secret 'osp-secret' of the KeystoneAPI"
+        )
+        assert condition(g, "Ready")["status"] == "False"
+        # quotas off: nothing to register, Keystone is never asked, the Glance becomes Ready
+        api.apply(glance(namespace, quotas=dict.fromkeys(quotas, 0)))
+        ready = await eventually(ready_glance(api, namespace), timeout=90)
+        assert "quotas" not in ready["status"]["hash"]
