@@ -5,6 +5,7 @@ Differences from upstream, each deliberate:
 * it continues in the same pass after adding its finalizer (upstream returns and waits for the
   update event), and waits on watches instead of fixed 5/10 s requeues;
 * a missing or invalid service password is reported and retried like any input (defect 17);
+* `glanceAPIReadyCounts` of a split API is the smaller of its two halves (defect 12);
 * `GlanceAPIReady` reflects the worst API, not the last one (defect 11), and Ready only waits for
   the GlanceAPIs this Glance owns (defect 13);
 * removed APIs are cleaned up even when a child lacks its `api-name` label (defect 14), and a child
@@ -637,8 +638,9 @@ class GlanceController:
             key = child["metadata"]["labels"]["api-name"]
             api_type = child["spec"]["apiType"]
             status = live.get("status") or {}
-            if api_type != "internal":
-                ready_counts[key] = int(status.get("readyCount") or 0)
+            # defect 12: a split API counts the pods ready on both halves, not the external half only
+            count = int(status.get("readyCount") or 0)
+            ready_counts[key] = min(count, ready_counts.get(key, count))
             child_endpoints = status.get("apiEndpoint") or {}
             if api_type in ("external", "single"):
                 endpoints[f"{key}-public"] = child_endpoints.get("public", "")

@@ -7,7 +7,9 @@ Differences from upstream, each deliberate:
 * a larger `storage.storageRequest` expands the existing PVCs in place when their StorageClass
   allows it; otherwise the condition names the migration path (upstream recreates the StatefulSet,
   which cannot change the size of existing claims);
-* cache CronJobs follow the replica count (defect 21); PVCs are never deleted.
+* cache CronJobs follow the replica count (defect 21); PVCs are never deleted;
+* each half of a split API protects its Topology with its own finalizer, and `TopologyReady` starts
+  Unknown when a topology is referenced (defect 24).
 """
 
 from __future__ import annotations
@@ -61,8 +63,9 @@ RESIZE_MIGRATION = (
 )
 
 
-def init_conditions() -> list[Condition]:
-    return [
+def init_conditions(api: GlanceAPI) -> list[Condition]:
+    topology = [cond.unknown(TOPOLOGY_READY, cond.INIT, "Topology config create not started")]
+    return (topology if api.spec.topology_ref is not None and api.spec.topology_ref.name else []) + [
         cond.unknown(CINDER_READY, cond.INIT, "Waiting for Cinder resources"),
         cond.unknown(MEMCACHED_READY, cond.INIT, " Memcached create not started"),
         cond.unknown(SERVICE_READY, cond.INIT, "Create service not started"),
@@ -206,7 +209,7 @@ class GlanceAPIController:
         }
         status.setdefault("readyCount", 0)
         status["observedGeneration"] = live["metadata"].get("generation", 0)
-        p = Pass(api, live, Conditions(init_conditions()), status)
+        p = Pass(api, live, Conditions(init_conditions(api)), status)
         try:
             await self.reconcile_normal(p)
         except Waiting:
@@ -252,12 +255,14 @@ class GlanceAPIController:
         await self.ensure_services(p, objs)
         await self.ensure_keystone_endpoint(p, objs)
         await self.writer.ensure(objs.config_secret)
+        await self.consume_application_credential(p)
         p.status.setdefault("hash", {})
         p.status["hash"] = {**p.status["hash"], "input": objs.config_hash}
         conds.set(cond.true(CONFIG_READY, "Service config create completed"))
         await self.ensure_statefulset(p, objs)
         await self.ensure_cronjobs(p, objs)
         if conds.all_true_but_ready():
+            await self.rotate_application_credential(p)
             conds.set(cond.true(cond.READY, "Setup complete"))
 
     # --- inputs ------------------------------------------------------------------------------
@@ -428,6 +433,29 @@ class GlanceAPIController:
             raise Waiting
         return ApplicationCredential(ac_id, ac_secret)
 
+    async def consume_application_credential(self, p: Pass) -> None:
+        """Protect the AC Secret in use with our consumer finalizer (spec 5.5), so keystone-operator does not
+        remove it under running pods."""
+        name = p.api.spec.auth.application_credential_secret
+        if name:
+            key, _ = api_name(p.api)
+            secret = self.cache.get(SECRET, p.api.metadata.namespace, name)
+            if secret is not None:
+                await self.writer.add_finalizer(secret, names.ac_consumer_finalizer(key, p.api.spec.api_type))
+
+    async def rotate_application_credential(self, p: Pass) -> None:
+        """Spec 5.13: the previous AC Secret is released only once everything runs with the new one."""
+        new = p.api.spec.auth.application_credential_secret or ""
+        old = str(p.status.get("applicationCredentialSecret") or "")
+        if old and old != new:
+            key, _ = api_name(p.api)
+            finalizer = names.ac_consumer_finalizer(key, p.api.spec.api_type)
+            await self.writer.remove_finalizer(self.cache.get(SECRET, p.api.metadata.namespace, old), finalizer)
+        if new:
+            p.status["applicationCredentialSecret"] = new
+        else:
+            p.status.pop("applicationCredentialSecret", None)
+
     def notifications(self, p: Pass) -> Notifications | None:
         name = p.api.spec.notification_bus_secret
         if not name:
@@ -487,11 +515,12 @@ class GlanceAPIController:
     async def topology(self, p: Pass) -> dict[str, object] | None:
         api, ns = p.api, p.api.metadata.namespace
         key, _ = api_name(api)
-        finalizer = f"openstack.org/glanceapi-{key}"
+        finalizer, upstream_finalizer = names.topology_finalizers(key, api.spec.api_type)
         ref = api.spec.topology_ref
         last = p.status.get("lastAppliedTopology") or {}
         if last.get("name") and (ref is None or ref.name != last.get("name")):
-            await self.writer.remove_finalizer(self.cache.get(TOPOLOGY, ns, last["name"]), finalizer)
+            for f in (finalizer, upstream_finalizer):
+                await self.writer.remove_finalizer(self.cache.get(TOPOLOGY, ns, last["name"]), f)
         if ref is None or not ref.name:
             p.status.pop("lastAppliedTopology", None)
             return None
@@ -666,12 +695,19 @@ class GlanceAPIController:
         meta = live["metadata"]
         ns, name = meta.get("namespace", ""), meta["name"]
         await self.writer.remove_finalizer(self.cache.get(KEYSTONE_ENDPOINT, ns, name), names.GLANCEAPI_FINALIZER)
+        api = self.load(live)
+        key, _ = api_name(api)
+        # spec 5.14: both the AC Secret recorded in status and the one in spec (missing Secrets are fine)
+        ac_finalizer = names.ac_consumer_finalizer(key, api.spec.api_type)
+        for secret in {
+            (live.get("status") or {}).get("applicationCredentialSecret"),
+            api.spec.auth.application_credential_secret,
+        }:
+            if secret:
+                await self.writer.remove_finalizer(self.cache.get(SECRET, ns, secret), ac_finalizer)
         last = (live.get("status") or {}).get("lastAppliedTopology") or {}
         if last.get("name"):
-            api = self.load(live)
-            key, _ = api_name(api)
-            await self.writer.remove_finalizer(
-                self.cache.get(TOPOLOGY, ns, last["name"]), f"openstack.org/glanceapi-{key}"
-            )
+            for f in names.topology_finalizers(key, api.spec.api_type):
+                await self.writer.remove_finalizer(self.cache.get(TOPOLOGY, ns, last["name"]), f)
         await self.writer.remove_finalizer(live, names.GLANCEAPI_FINALIZER)
         return Result()

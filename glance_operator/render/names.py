@@ -15,6 +15,21 @@ DB_SYNC_JOB = "glance-db-sync"
 SCRIPTS_SECRET = "glance-scripts"
 GLANCE_FINALIZER = "openstack.org/glance"
 GLANCEAPI_FINALIZER = "openstack.org/glanceapi"
+
+
+def ac_consumer_finalizer(api_name: str, api_type: str) -> str:
+    """Placed on the application-credential Secret a GlanceAPI uses (spec 7.2, as upstream)."""
+    return f"openstack.org/glance-{api_name}-{api_type}-ac-consumer"
+
+
+def topology_finalizers(api_name: str, api_type: str) -> tuple[str, str]:
+    """(ours, upstream's) on a referenced Topology. Upstream's `openstack.org/glanceapi-<api-name>` is
+    shared by both halves of a split API, so deleting one released the other's protection (defect 24);
+    ours adds the type. Upstream's is still removed where we remove ours, so objects it left behind are
+    released too."""
+    return f"openstack.org/glanceapi-{api_name}-{api_type}", f"openstack.org/glanceapi-{api_name}"
+
+
 API_PORT = 9292
 GLANCE_UID = 42415
 WSGI_ANNOTATION = "glance.openstack.org/wsgi"

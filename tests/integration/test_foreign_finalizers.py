@@ -1,0 +1,128 @@
+"""Finalizers the operator places on other operators' objects (spec §7.2, §5.5, §5.6, §5.13, §5.14).
+
+Given a namespace with the dependency player and the operator running in-process, when a GlanceAPI uses an
+application-credential Secret or a Topology, then that object is protected while in use and released when
+no longer used: after a rotation has fully rolled out, when the reference is removed, and on deletion.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from glance_operator.testing import KubeApi
+
+from .operator_env import GLANCE_V, condition, eventually, glance, is_ready, running_operator, service_secret
+
+TOPOLOGY_V = "topology.openstack.org/v1beta1"
+SWIFT = (
+    "[DEFAULT]\nenabled_backends = default_backend:swift\n[glance_store]\ndefault_backend = default_backend\n"
+    "[default_backend]\nswift_store_create_container_on_put = True\n"
+)
+
+
+def ac_secret(namespace: str, name: str) -> dict[str, Any]:
+    data = {"AC_ID": f"id-{name}", "AC_SECRET": f"secret-{name}"}
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": name, "namespace": namespace},
+        "data": {k: base64.b64encode(v.encode()).decode() for k, v in data.items()},
+    }
+
+
+def finalizers(api: KubeApi, api_version: str, kind: str, name: str, ns: str) -> list[str]:
+    obj = api.read(api_version, kind, name, ns)
+    return list((obj or {}).get("metadata", {}).get("finalizers") or [])
+
+
+def with_ac(namespace: str, secret: str) -> dict[str, Any]:
+    return glance(
+        namespace,
+        apis={"default": {"type": "single", "replicas": 1, "auth": {"applicationCredentialSecret": secret}}},
+    )
+
+
+async def test_application_credential_secret_protected_and_released_after_rotation(
+    api: KubeApi, kubeconfig, namespace: str
+) -> None:
+    consumer = "openstack.org/glance-default-single-ac-consumer"
+    async with running_operator(kubeconfig, namespace) as (_manager, deps):
+        # given a Glance whose API authenticates with application credential "ac-one"
+        api.apply(service_secret(namespace))
+        api.apply(ac_secret(namespace, "ac-one"))
+        api.apply(ac_secret(namespace, "ac-two"))
+        api.apply(with_ac(namespace, "ac-one"))
+        await eventually(lambda: is_ready(api, "Glance", "glance", namespace), timeout=90)
+        child = api.read(GLANCE_V, "GlanceAPI", "glance-default-single", namespace)
+        assert child["status"]["applicationCredentialSecret"] == "ac-one"
+        assert consumer in finalizers(api, "v1", "Secret", "ac-one", namespace)
+
+        # when the credential is rotated while the API cannot finish (Memcached held not ready)
+        deps.hold("Memcached")
+        await eventually(
+            lambda: (
+                (
+                    condition(api.read(GLANCE_V, "GlanceAPI", "glance-default-single", namespace), "MemcachedReady")
+                    or {}
+                ).get("status")
+                == "False"
+            ),
+            timeout=60,
+        )
+        api.apply(with_ac(namespace, "ac-two"))
+
+        def waiting_on_new_generation() -> bool:
+            obj = api.read(GLANCE_V, "GlanceAPI", "glance-default-single", namespace) or {}
+            status = obj.get("status") or {}
+            return status.get("observedGeneration") == obj["metadata"]["generation"] and not is_ready(
+                api, "GlanceAPI", "glance-default-single", namespace
+            )
+
+        await eventually(waiting_on_new_generation, timeout=60)
+        # then the old Secret stays protected and recorded: pods may still use it
+        child = api.read(GLANCE_V, "GlanceAPI", "glance-default-single", namespace)
+        assert child["status"]["applicationCredentialSecret"] == "ac-one"
+        assert consumer in finalizers(api, "v1", "Secret", "ac-one", namespace)
+
+        # when the API is ready again, the old Secret is released and the new one recorded and protected
+        deps.release("Memcached")
+        await eventually(lambda: is_ready(api, "GlanceAPI", "glance-default-single", namespace), timeout=90)
+        assert consumer not in finalizers(api, "v1", "Secret", "ac-one", namespace)
+        assert consumer in finalizers(api, "v1", "Secret", "ac-two", namespace)
+        child = api.read(GLANCE_V, "GlanceAPI", "glance-default-single", namespace)
+        assert child["status"]["applicationCredentialSecret"] == "ac-two"
+
+        # when the Glance is deleted, no Secret is left stuck
+        api.remove(GLANCE_V, "Glance", "glance", namespace)
+        await eventually(lambda: api.read(GLANCE_V, "GlanceAPI", "glance-default-single", namespace) is None, 60)
+        assert consumer not in finalizers(api, "v1", "Secret", "ac-two", namespace)
+
+
+async def test_each_split_half_protects_the_topology_and_upstreams_finalizer_is_released(
+    api: KubeApi, kubeconfig, namespace: str
+) -> None:
+    ours = ["openstack.org/glanceapi-default-external", "openstack.org/glanceapi-default-internal"]
+    upstream = "openstack.org/glanceapi-default"  # what an upstream-managed Topology carries (defect 24)
+    async with running_operator(kubeconfig, namespace):
+        api.apply(service_secret(namespace))
+        api.apply(
+            {
+                "apiVersion": TOPOLOGY_V,
+                "kind": "Topology",
+                "metadata": {"name": "spread", "namespace": namespace, "finalizers": [upstream]},
+                "spec": {},
+            }
+        )
+        split = {"default": {"type": "split", "replicas": 1, "topologyRef": {"name": "spread"}}}
+        api.apply(glance(namespace, apis=split, customServiceConfig=SWIFT))
+        # then both halves hold their own finalizer, and report TopologyReady
+        await eventually(lambda: is_ready(api, "Glance", "glance", namespace), timeout=90)
+        assert sorted(set(finalizers(api, TOPOLOGY_V, "Topology", "spread", namespace)) - {upstream}) == ours
+        for half in ("external", "internal"):
+            c = condition(api.read(GLANCE_V, "GlanceAPI", f"glance-default-{half}", namespace), "TopologyReady")
+            assert c is not None and c["status"] == "True"
+        # when the reference is removed, every glance finalizer goes, upstream's included
+        api.apply(glance(namespace, apis={"default": {"type": "split", "replicas": 1}}, customServiceConfig=SWIFT))
+        await eventually(lambda: finalizers(api, TOPOLOGY_V, "Topology", "spread", namespace) == [], timeout=60)
+        await eventually(lambda: is_ready(api, "Glance", "glance", namespace), timeout=90)
