@@ -23,7 +23,7 @@ from ..api.defaults import Defaults
 from ..runtime.cache import Cache, Obj
 from ..runtime.client import APPLIED_HASH, Writer, desired_hash
 from ..runtime.compare import contains
-from ..runtime.kinds import GLANCE, GLANCE_API, Kind, kind_of, namespaced, resource
+from ..runtime.kinds import GLANCE, GLANCE_API, Kind, builtin, kind_of, namespaced, resource
 
 _CREDENTIALS = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
 _SECRET_LINE = re.compile(r"^(\s*[\w.-]*(password|secret|token)[\w.-]*\s*[:=]\s*).+$", re.IGNORECASE | re.MULTILINE)
@@ -50,7 +50,7 @@ class DryRunWriter(Writer):
         want = copy.deepcopy(desired)
         want["metadata"].setdefault("annotations", {})[APPLIED_HASH] = desired_hash(desired)
         live = self.cache.get(kind, meta.get("namespace", ""), meta["name"]) if kind in self.cache.informers else None
-        if live is not None and contains(want, live):
+        if live is not None and contains(want, live, associative=builtin(kind)):
             return live, False
         if live is None:
             self.changes.append(

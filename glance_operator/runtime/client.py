@@ -22,7 +22,7 @@ from ..render.hashing import object_hash
 from .cache import Cache, Obj
 from .compare import contains, merge_patch
 from .controller import RetryableError
-from .kinds import Kind, kind_of, namespaced, resource
+from .kinds import Kind, builtin, kind_of, namespaced, resource
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ class Writer:
         digest = desired_hash(desired)
         want["metadata"].setdefault("annotations", {})[APPLIED_HASH] = digest
         live = self.cache.get(kind, ns, name) if kind in self.cache.informers else None
-        if live is not None and contains(want, live):
+        if live is not None and contains(want, live, associative=builtin(kind)):
             return live, False
         self._check_gate()
         self.stats.add("apply", want)

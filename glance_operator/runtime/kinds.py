@@ -83,6 +83,11 @@ def kind_of(obj: dict[str, Any]) -> Kind:
     return Kind(obj["apiVersion"], obj["kind"])
 
 
+def builtin(kind: Kind) -> bool:
+    """A Kubernetes kind (whose associative lists runtime.compare knows), not a custom resource."""
+    return (kind.api_version, kind.kind) in _BUILTIN
+
+
 def namespaced(kind: Kind) -> bool:
     return (kind.api_version, kind.kind) not in _CLUSTER_SCOPED
 

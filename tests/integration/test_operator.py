@@ -273,3 +273,62 @@ async def test_quotas_without_usable_keystone_admin_credentials_are_reported(
         api.apply(glance(namespace, quotas=dict.fromkeys(quotas, 0)))
         ready = await eventually(ready_glance(api, namespace), timeout=90)
         assert "quotas" not in ready["status"]["hash"]
+
+
+async def test_a_sidecar_injected_by_someone_else_is_left_alone_without_writes(
+    api: KubeApi, kubeconfig, namespace: str
+) -> None:
+    """Associative lists (containers, env, volumes) hold items of several owners under server-side apply: an
+    item another manager added is theirs, so the operator neither removes it nor re-applies on every pass."""
+    async with running_operator(kubeconfig, namespace) as (manager, _deps):
+        api.apply(service_secret(namespace))
+        api.apply(glance(namespace))
+        await eventually(ready_glance(api, namespace), timeout=90)
+        # given a mutating admission controller's edit: a sidecar, an env var and a volume
+        sts_patch = {
+            "apiVersion": "apps/v1",
+            "kind": "StatefulSet",
+            "metadata": {"name": "glance-default-single", "namespace": namespace},
+            "spec": {
+                "template": {
+                    "spec": {
+                        "containers": [
+                            {
+                                "name": "proxy",
+                                "image": "proxy:1",
+                                "volumeMounts": [{"name": "mesh", "mountPath": "/m"}],
+                            },
+                            {"name": "glance-httpd", "env": [{"name": "MESH", "value": "on"}]},
+                        ],
+                        "volumes": [{"name": "mesh", "emptyDir": {}}],
+                    }
+                }
+            },
+        }
+        generation = api.apply(sts_patch, manager="mesh-injector")["metadata"]["generation"]
+
+        def rolled_out() -> bool:
+            st = api.read("apps/v1", "StatefulSet", "glance-default-single", namespace)["status"]
+            return (
+                st.get("observedGeneration") == generation
+                and st.get("currentRevision") == st.get("updateRevision")
+                and st.get("readyReplicas") == 1
+            )
+
+        # when the rollout it causes has converged and every object is reconciled again
+        await eventually(rolled_out, timeout=90)
+        await eventually(ready_glance(api, namespace), timeout=90)
+        await eventually(lambda: all(c.queue.idle for c in manager.controllers), timeout=30)
+        before = dict(manager.writer.stats.counts)
+        for c, kind in zip(manager.controllers, ("Glance", "GlanceAPI"), strict=False):
+            for obj in api.list(GLANCE_V, kind, namespace):
+                c.queue.add((namespace, obj["metadata"]["name"]))
+        await eventually(lambda: all(c.queue.idle for c in manager.controllers), timeout=30)
+        # then nothing is written and the injected items are still there
+        assert manager.writer.stats.counts == before
+        sts = api.read("apps/v1", "StatefulSet", "glance-default-single", namespace)
+        pod = sts["spec"]["template"]["spec"]
+        assert [c["name"] for c in pod["containers"]].count("proxy") == 1
+        httpd = next(c for c in pod["containers"] if c["name"] == "glance-httpd")
+        assert {"name": "MESH", "value": "on"} in httpd["env"]
+        assert any(v["name"] == "mesh" for v in pod["volumes"])
