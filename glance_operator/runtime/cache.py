@@ -95,7 +95,7 @@ class Informer:
         items = self.client.list(res, **kwargs)
         fresh: dict[ObjKey, Obj] = {}
         async for item in items:
-            obj = _as_dict(item, self.kind)
+            obj = as_object(item, self.kind)
             fresh[obj_key(obj)] = obj
         version = items.resourceVersion
         old_store, self.store = self.store, fresh
@@ -144,7 +144,7 @@ class Informer:
         if namespaced(self.kind):
             kwargs["namespace"] = self._ns()
         async for event, item in self.client.watch(res, **kwargs):
-            obj = _as_dict(item, self.kind)
+            obj = as_object(item, self.kind)
             key = obj_key(obj)
             old = self.store.get(key)
             if event == "DELETED":
@@ -155,10 +155,21 @@ class Informer:
                 self._emit(old, obj)
 
 
-def _as_dict(item: Any, kind: Kind) -> Obj:
+# Never read by the operator, often the largest part of an object (controller-runtime's cache strips
+# managedFields the same way): dropped before an object is stored.
+_LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+def as_object(item: Any, kind: Kind) -> Obj:
     obj: Obj = item if isinstance(item, dict) else item.to_dict()
     obj.setdefault("apiVersion", kind.api_version)
     obj.setdefault("kind", kind.kind)
+    meta = obj.get("metadata")
+    if isinstance(meta, dict):
+        meta.pop("managedFields", None)
+        annotations = meta.get("annotations")
+        if annotations and _LAST_APPLIED in annotations:
+            meta["annotations"] = {k: v for k, v in annotations.items() if k != _LAST_APPLIED}
     return obj
 
 

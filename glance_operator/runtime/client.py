@@ -19,7 +19,7 @@ from lightkube import ApiError, AsyncClient
 from lightkube.types import CascadeType, PatchType
 
 from ..render.hashing import object_hash
-from .cache import Cache, Obj
+from .cache import Cache, Obj, as_object
 from .compare import contains, merge_patch
 from .controller import RetryableError
 from .kinds import Kind, builtin, kind_of, namespaced, resource
@@ -74,9 +74,7 @@ class Writer:
             raise NotLeader("not the leader: write refused")
 
     def _observe(self, kind: Kind, item: Any) -> Obj:
-        obj: Obj = item if isinstance(item, dict) else item.to_dict()
-        obj.setdefault("apiVersion", kind.api_version)
-        obj.setdefault("kind", kind.kind)
+        obj = as_object(item, kind)
         if kind in self.cache.informers:
             self.cache.informers[kind].observe(obj)
         return obj
