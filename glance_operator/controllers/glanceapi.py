@@ -593,11 +593,19 @@ class GlanceAPIController:
         if live is not None:
             await self.expand_pvcs(p, objs, live)
             live_claims = (live.get("spec") or {}).get("volumeClaimTemplates") or []
-            if not contains(sts["spec"].get("volumeClaimTemplates") or [], live_claims):
-                # Claim templates are immutable: recreate the StatefulSet (spec 5.2 step 3). Orphaning keeps
-                # the pods serving until the new StatefulSet adopts them; PVCs are never touched.
-                log.info("recreating StatefulSet for a new storage layout", extra={"object": f"{ns}/{name}"})
-                await self.writer.delete(STATEFULSET, ns, name, orphan=True)
+            wanted_claims = sts["spec"].get("volumeClaimTemplates") or []
+            if not contains(wanted_claims, live_claims):
+                # Claim templates are immutable: recreate the StatefulSet (spec 5.2 step 3); PVCs are never
+                # touched. When no claim is added, orphaning keeps the pods serving until the new StatefulSet
+                # adopts and rolls them. A pod cannot gain a volume, though: the StatefulSet controller fails
+                # to update an adopted pod that lacks a new claim and never rolls it, so then the pods go with
+                # the old StatefulSet, as upstream does.
+                added = {c["metadata"]["name"] for c in wanted_claims} - {c["metadata"]["name"] for c in live_claims}
+                log.info(
+                    "recreating StatefulSet for a new storage layout",
+                    extra={"object": f"{ns}/{name}", "added_claims": sorted(added)},
+                )
+                await self.writer.delete(STATEFULSET, ns, name, orphan=not added)
                 p.conditions.set(waiting)
                 raise Waiting
         live = (await self.writer.ensure(sts))[0]
