@@ -9,7 +9,6 @@ real: it authenticates with the KeystoneAPI's admin credentials and registers li
 
 from __future__ import annotations
 
-import base64
 import os
 import sys
 import time
@@ -20,20 +19,12 @@ from typing import Any
 
 from glance_operator.testing import ControlPlane, KubeApi
 from glance_operator.testing.processes import ManagedProcess
+from tests.integration.operator_env import secret
 
 from .services.keystone import ADMIN_PASSWORD, REGION, Keystone
 
 KEYSTONE_V = "keystone.openstack.org/v1beta1"
 GLANCE_V = "glance.openstack.org/v1beta1"
-
-
-def _secret(name: str, namespace: str, **data: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "metadata": {"name": name, "namespace": namespace},
-        "data": {k: base64.b64encode(v.encode()).decode() for k, v in data.items()},
-    }
 
 
 @dataclass
@@ -78,8 +69,8 @@ class ClusterOperator:
 def start_operator(control_plane: ControlPlane, keystone: Keystone, logs: Path, prefix: str) -> ClusterOperator:
     api = control_plane.api
     ns = control_plane.create_namespace(prefix)
-    api.apply(_secret("keystone-admin", ns, AdminPassword=ADMIN_PASSWORD), ns)
-    api.apply(_secret("osp-secret", ns, GlancePassword="glance-e2e-password"), ns)
+    api.apply(secret("keystone-admin", ns, AdminPassword=ADMIN_PASSWORD), ns)
+    api.apply(secret("osp-secret", ns, GlancePassword="glance-e2e-password"), ns)
     api.apply(
         {
             "apiVersion": KEYSTONE_V,

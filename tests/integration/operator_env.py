@@ -80,6 +80,18 @@ def is_ready(api: KubeApi, kind: str, name: str, namespace: str) -> dict[str, An
     return None
 
 
+def secret(namespace: str, name: str, **data: str) -> dict[str, Any]:
+    """An Opaque Secret with `data` (plain strings, encoded here)."""
+    import base64
+
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": name, "namespace": namespace},
+        "data": {k: base64.b64encode(v.encode()).decode() for k, v in data.items()},
+    }
+
+
 def service_secret(namespace: str, password: str = "12345678") -> dict[str, Any]:
     import base64
 

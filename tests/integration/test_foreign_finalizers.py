@@ -7,12 +7,11 @@ no longer used: after a rotation has fully rolled out, when the reference is rem
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from glance_operator.testing import KubeApi
 
-from .operator_env import GLANCE_V, condition, eventually, glance, is_ready, running_operator, service_secret
+from .operator_env import GLANCE_V, condition, eventually, glance, is_ready, running_operator, secret, service_secret
 
 TOPOLOGY_V = "topology.openstack.org/v1beta1"
 SWIFT = (
@@ -22,13 +21,7 @@ SWIFT = (
 
 
 def ac_secret(namespace: str, name: str) -> dict[str, Any]:
-    data = {"AC_ID": f"id-{name}", "AC_SECRET": f"secret-{name}"}
-    return {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "metadata": {"name": name, "namespace": namespace},
-        "data": {k: base64.b64encode(v.encode()).decode() for k, v in data.items()},
-    }
+    return secret(namespace, name, AC_ID=f"id-{name}", AC_SECRET=f"secret-{name}")
 
 
 def finalizers(api: KubeApi, api_version: str, kind: str, name: str, ns: str) -> list[str]:
@@ -58,36 +51,32 @@ async def test_application_credential_secret_protected_and_released_after_rotati
         assert child["status"]["applicationCredentialSecret"] == "ac-one"
         assert consumer in finalizers(api, "v1", "Secret", "ac-one", namespace)
 
-        # when the credential is rotated while the API cannot finish (Memcached held not ready)
-        deps.hold("Memcached")
-        await eventually(
-            lambda: (
-                (
-                    condition(api.read(GLANCE_V, "GlanceAPI", "glance-default-single", namespace), "MemcachedReady")
-                    or {}
-                ).get("status")
-                == "False"
-            ),
-            timeout=60,
-        )
+        # when the credential is rotated while the API cannot finish (its KeystoneEndpoint held not ready)
+        deps.hold("KeystoneEndpoint")
         api.apply(with_ac(namespace, "ac-two"))
 
-        def waiting_on_new_generation() -> bool:
-            obj = api.read(GLANCE_V, "GlanceAPI", "glance-default-single", namespace) or {}
-            status = obj.get("status") or {}
-            return status.get("observedGeneration") == obj["metadata"]["generation"] and not is_ready(
-                api, "GlanceAPI", "glance-default-single", namespace
-            )
+        def on_new_credential(ready: bool):
+            def check() -> dict[str, Any] | None:
+                obj = api.read(GLANCE_V, "GlanceAPI", "glance-default-single", namespace) or {}
+                status = obj.get("status") or {}
+                current = (
+                    obj["spec"]["auth"].get("applicationCredentialSecret") == "ac-two"
+                    and status.get("observedGeneration") == obj["metadata"]["generation"]
+                )
+                is_ready_now = (condition(obj, "Ready") or {}).get("status") == "True"
+                return obj if current and is_ready_now == ready and condition(obj, "KeystoneEndpointReady") else None
 
-        await eventually(waiting_on_new_generation, timeout=60)
+            return check
+
+        await eventually(on_new_credential(ready=False), timeout=60)
         # then the old Secret stays protected and recorded: pods may still use it
         child = api.read(GLANCE_V, "GlanceAPI", "glance-default-single", namespace)
         assert child["status"]["applicationCredentialSecret"] == "ac-one"
         assert consumer in finalizers(api, "v1", "Secret", "ac-one", namespace)
 
         # when the API is ready again, the old Secret is released and the new one recorded and protected
-        deps.release("Memcached")
-        await eventually(lambda: is_ready(api, "GlanceAPI", "glance-default-single", namespace), timeout=90)
+        deps.release("KeystoneEndpoint")
+        await eventually(on_new_credential(ready=True), timeout=90)
         assert consumer not in finalizers(api, "v1", "Secret", "ac-one", namespace)
         assert consumer in finalizers(api, "v1", "Secret", "ac-two", namespace)
         child = api.read(GLANCE_V, "GlanceAPI", "glance-default-single", namespace)

@@ -16,7 +16,7 @@ from typing import Any
 
 from glance_operator.testing import KubeApi
 
-from .operator_env import GLANCE_V, condition, eventually, glance, is_ready, running_operator, service_secret
+from .operator_env import GLANCE_V, condition, eventually, glance, is_ready, running_operator, secret, service_secret
 
 SWIFT = (
     "[DEFAULT]\nenabled_backends = default_backend:swift\n[glance_store]\ndefault_backend = default_backend\n"
@@ -323,15 +323,6 @@ async def test_10_23_image_cache_jobs_follow_the_pods_and_cache_claims_stay(
         assert pvc_uid(api, "glance-cache-glance-default-single-1", namespace) == cache_claim
 
 
-def tls_secret(namespace: str, name: str, **data: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "metadata": {"name": name, "namespace": namespace},
-        "data": {k: base64.b64encode(v.encode()).decode() for k, v in data.items()},
-    }
-
-
 async def test_10_25_rbac_objects_and_tls_wiring(api: KubeApi, kubeconfig, namespace: str) -> None:
     tls = {
         "caBundleSecretName": "combined-ca-bundle",
@@ -339,9 +330,9 @@ async def test_10_25_rbac_objects_and_tls_wiring(api: KubeApi, kubeconfig, names
     }
     async with running_operator(kubeconfig, namespace):
         api.apply(service_secret(namespace))
-        api.apply(tls_secret(namespace, "combined-ca-bundle", **{"tls-ca-bundle.pem": "CA"}))
+        api.apply(secret(namespace, "combined-ca-bundle", **{"tls-ca-bundle.pem": "CA"}))
         for endpoint in ("internal", "public"):
-            api.apply(tls_secret(namespace, f"cert-glance-{endpoint}", **{"tls.crt": "CRT", "tls.key": "KEY"}))
+            api.apply(secret(namespace, f"cert-glance-{endpoint}", **{"tls.crt": "CRT", "tls.key": "KEY"}))
         api.apply(glance(namespace, apis={"default": {"type": "single", "replicas": 1, "tls": tls}}))
         g = await eventually(ready(api, namespace), timeout=90)
         # RBAC objects of the Glance's pods, with the SCC rule
