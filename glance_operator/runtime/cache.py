@@ -52,6 +52,10 @@ class Informer:
         self.namespace = namespace
         self.labels = labels
         self.store: dict[ObjKey, Obj] = {}
+        # What the store has seen deleted (by resourceVersion), so that the response of a write that
+        # raced with the deletion does not bring the object back; below `_floor`, the last list had it all.
+        self._tombstones: dict[ObjKey, int] = {}
+        self._floor = 0
         self.synced = asyncio.Event()
         self.handlers: list[Handler] = []
         self.relists = 0
@@ -69,6 +73,8 @@ class Informer:
         """Record an object returned by one of our own writes, unless the store has a newer one."""
         key = obj_key(obj)
         old = self.store.get(key)
+        if old is None and _rv(obj) <= self._tombstones.get(key, self._floor):
+            return  # the object was deleted after this version: a late write response must not revive it
         # An unchanged resourceVersion is a no-op write: nothing to tell the handlers (an event here
         # re-queued the owner, whose reconcile wrote again: a hot loop whenever a write is a no-op).
         if old is None or _rv(obj) > _rv(old):
@@ -99,6 +105,8 @@ class Informer:
             fresh[obj_key(obj)] = obj
         version = items.resourceVersion
         old_store, self.store = self.store, fresh
+        self._tombstones.clear()
+        self._floor = int(version) if str(version).isdigit() else 0
         for key, obj in fresh.items():
             old = old_store.get(key)
             if old is None or old.get("metadata", {}).get("resourceVersion") != obj["metadata"].get("resourceVersion"):
@@ -144,15 +152,20 @@ class Informer:
         if namespaced(self.kind):
             kwargs["namespace"] = self._ns()
         async for event, item in self.client.watch(res, **kwargs):
-            obj = as_object(item, self.kind)
-            key = obj_key(obj)
-            old = self.store.get(key)
-            if event == "DELETED":
-                self.store.pop(key, None)
-                self._emit(old, None)
-            elif old is None or _rv(obj) >= _rv(old):
-                self.store[key] = obj
-                self._emit(old, obj)
+            self.apply_event(event, as_object(item, self.kind))
+
+    def apply_event(self, event: str, obj: Obj) -> None:
+        """One watch event into the store (and to the handlers)."""
+        key = obj_key(obj)
+        old = self.store.get(key)
+        if event == "DELETED":
+            self.store.pop(key, None)
+            self._tombstones[key] = _rv(obj)
+            self._emit(old, None)
+        elif old is None or _rv(obj) >= _rv(old):
+            self._tombstones.pop(key, None)
+            self.store[key] = obj
+            self._emit(old, obj)
 
 
 # Never read by the operator, often the largest part of an object (controller-runtime's cache strips

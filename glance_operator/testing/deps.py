@@ -234,6 +234,7 @@ class DependencyPlayer:
             self._holds.add((kind, name))
         self._res: dict[str, Any] = {info.kind: resource_class(info) for info in KINDS.values()}
         self._cache: dict[str, dict[tuple[str, str], Obj]] = {kind: {} for kind in KINDS}
+        self._tombstones: dict[str, dict[tuple[str, str], int]] = {kind: {} for kind in KINDS}
         self._queue: WorkQueue | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._synced: set[tuple[str, str]] = set()
@@ -390,7 +391,10 @@ class DependencyPlayer:
         m = meta(obj)
         key = (m.get("namespace", ""), m.get("name", ""))
         old = self._cache[kind].get(key)
+        if old is None and _rv(obj) <= self._tombstones[kind].get(key, 0):
+            return  # deleted after this version: the late response of a write must not revive it
         if old is None or _rv(obj) >= _rv(old):
+            self._tombstones[kind].pop(key, None)
             self._cache[kind][key] = obj
 
     def _add(self, key: Key) -> None:
@@ -496,6 +500,7 @@ class DependencyPlayer:
             return
         if event == "DELETED":
             self._cache[kind].pop((m.get("namespace", ""), m["name"]), None)
+            self._tombstones[kind][(m.get("namespace", ""), m["name"])] = _rv(obj)
         elif event in ("ADDED", "MODIFIED"):
             self._store(kind, obj)
         else:
