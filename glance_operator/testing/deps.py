@@ -203,6 +203,9 @@ class DependencyPlayer:
     database_tls: `tlsSupport` of MariaDBDatabases whose server has no Galera CR.
     quorum_queues: TransportURL queue type when there is no RabbitMq CR for its cluster.
     keystone_secret: `spec.secret` of the KeystoneAPI created on start.
+    watch_all: one cluster-wide watch per kind (events of other namespaces ignored) instead of one per
+      kind and namespace; for many namespaces (the bench), where per-namespace watches cost more than
+      the filtering.
     """
 
     def __init__(
@@ -217,6 +220,7 @@ class DependencyPlayer:
         quorum_queues: bool = False,
         keystone_secret: str = "osp-secret",
         workers: int = 4,
+        watch_all: bool = False,
     ) -> None:
         if not namespaces:
             raise ValueError("at least one namespace is needed")
@@ -227,6 +231,9 @@ class DependencyPlayer:
         self.database_tls = database_tls
         self.quorum_queues = quorum_queues
         self.keystone_secret = keystone_secret
+        self.watch_all = watch_all
+        self._scopes = ["*"] if watch_all else self.namespaces
+        self._namespace_set = frozenset(self.namespaces)
         self._workers = max(1, workers)
         self._holds: set[tuple[str, str | None]] = set()
         for h in hold:
@@ -266,7 +273,7 @@ class DependencyPlayer:
         self._synced_event = asyncio.Event()
         self._ensured = {ns: asyncio.Event() for ns in self.namespaces}
         self._log("start", namespaces=self.namespaces, holds=self._hold_list())
-        for ns in self.namespaces:
+        for ns in self._scopes:
             for info in RECONCILED + WATCHED_ONLY:
                 self._tasks.append(asyncio.create_task(self._watch(info, ns), name=f"watch {info.kind} {ns}"))
         for i in range(self._workers):
@@ -278,7 +285,7 @@ class DependencyPlayer:
                     self._queue.add((ENSURE, ns, ""))
                 await asyncio.gather(*(e.wait() for e in self._ensured.values()))
         except TimeoutError:
-            pending = [f"{k}/{ns}" for ns in self.namespaces for k in KINDS if (k, ns) not in self._synced]
+            pending = [f"{k}/{ns}" for ns in self._scopes for k in KINDS if (k, ns) not in self._synced]
             await self.stop()
             raise TimeoutError(
                 f"dependency player not ready after {timeout}s (not listed: {pending or 'none'};"
@@ -437,7 +444,7 @@ class DependencyPlayer:
     # --- list + watch ------------------------------------------------------------------------------
     def _mark_synced(self, kind: str, ns: str) -> None:
         self._synced.add((kind, ns))
-        if self._synced_event is not None and len(self._synced) >= len(KINDS) * len(self.namespaces):
+        if self._synced_event is not None and len(self._synced) >= len(KINDS) * len(self._scopes):
             self._synced_event.set()
 
     async def _watch(self, info: KindInfo, ns: str) -> None:
@@ -449,14 +456,17 @@ class DependencyPlayer:
                 fresh: dict[tuple[str, str], Obj] = {}
                 async for item in listing:
                     obj = to_dict(item)
-                    fresh[(ns, meta(obj).get("name", ""))] = obj
+                    if self._mine(obj):
+                        fresh[(meta(obj).get("namespace", ""), meta(obj).get("name", ""))] = obj
                 version = listing.resourceVersion
                 self._replace(info.kind, ns, fresh)
                 self._mark_synced(info.kind, ns)
                 failures = 0
                 async for event, item in self.client.watch(res, namespace=ns, resource_version=version):
                     expired = 0
-                    self._observe(info.kind, event, to_dict(item))
+                    obj = to_dict(item)
+                    if self._mine(obj):
+                        self._observe(info.kind, event, obj)
                 self._log("relist", kind=info.kind, namespace=ns, reason="watch ended")
             except asyncio.CancelledError:
                 raise
@@ -481,10 +491,15 @@ class DependencyPlayer:
         self._log("watch-error", level=logging.WARNING, kind=info.kind, namespace=ns, error=error, retry_in=delay)
         await asyncio.sleep(delay)  # back-off before listing again
 
+    def _mine(self, obj: Obj) -> bool:
+        return not self.watch_all or meta(obj).get("namespace", "") in self._namespace_set
+
     def _replace(self, kind: str, ns: str, fresh: dict[tuple[str, str], Obj]) -> None:
+        """A relist of `ns` ("*": every namespace) replaces what the cache held for it."""
         cache = self._cache[kind]
-        gone = [o for key, o in cache.items() if key[0] == ns and key not in fresh]
-        for key in [key for key in cache if key[0] == ns]:
+        ours = [key for key in cache if ns == "*" or key[0] == ns]
+        gone = [cache[key] for key in ours if key not in fresh]
+        for key in ours:
             del cache[key]
         cache.update(fresh)
         for obj in gone:

@@ -64,6 +64,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--quorum-queues", action="store_true", help="quorum queues for TransportURLs without a RabbitMq CR"
     )
     parser.add_argument("--keystone-secret", default="osp-secret", help="spec.secret of the created KeystoneAPI")
+    parser.add_argument(
+        "--watch-all", action="store_true", help="one cluster-wide watch per kind (for many namespaces)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -88,6 +91,7 @@ async def run(args: argparse.Namespace) -> int:
         database_tls=args.database_tls,
         quorum_queues=args.quorum_queues,
         keystone_secret=args.keystone_secret,
+        watch_all=args.watch_all,
     )
     loop = asyncio.get_running_loop()
     task = asyncio.create_task(player.run())

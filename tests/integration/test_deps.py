@@ -17,7 +17,7 @@ from lightkube import ApiError, AsyncClient, KubeConfig
 from lightkube.models.meta_v1 import Status
 from lightkube.resources.core_v1 import Secret
 
-from glance_operator.testing import KubeApi
+from glance_operator.testing import ControlPlane, KubeApi
 from glance_operator.testing import deps_status as ds
 from glance_operator.testing.deps import DependencyPlayer
 from glance_operator.testing.kubeapi import Obj
@@ -495,3 +495,23 @@ def test_hold_kinds_and_go_maps() -> None:
         ds.canonical_kind("Topology")
     assert ds.go_map({"public": "p", "internal": "i"}) == "map[internal:i public:p]"
     assert ds.stable_id("x", "uid") == ds.stable_id("x", "uid") != ds.stable_id("y", "uid")
+
+
+async def test_watch_all_plays_only_its_namespaces(
+    client: AsyncClient, api: KubeApi, control_plane: ControlPlane, namespace: str
+) -> None:
+    """One cluster-wide watch per kind (the bench's mode): objects of its namespaces are played, others ignored."""
+    other = control_plane.create_namespace("deps-not-mine")
+    try:
+        async with DependencyPlayer(client, [namespace], watch_all=True, ensure_memcached=False) as player:
+            api.create(mariadb_database("glance", "openstack"), namespace)
+            api.create(mariadb_database("glance", "openstack"), other)
+            db = await player.wait_ready("MariaDBDatabase", "glance", namespace)
+            assert db["status"]["completed"] is True
+            assert player.get_cached("MariaDBDatabase", other, "glance") is None
+            assert player.get_cached("KeystoneAPI", other, "keystone") is None
+            assert not (api.read("mariadb.openstack.org/v1beta1", "MariaDBDatabase", "glance", other) or {}).get(
+                "status"
+            )
+    finally:
+        control_plane.delete_namespace(other)
