@@ -23,6 +23,8 @@ import secrets as pysecrets
 from dataclasses import dataclass
 from typing import Any
 
+from lightkube import ApiError
+
 from ..api.defaults import Defaults, default_glance
 from ..api.schema import crd_schema
 from ..api.structural import apply_defaults
@@ -92,6 +94,12 @@ def init_conditions(glance: Glance) -> list[Condition]:
 
 class Waiting(Exception):
     """The pass stops here until a watched object changes; the condition says why."""
+
+
+def api_error(exc: ApiError) -> str:
+    """What the apiserver said, for a condition message (as lib-common puts the Go error there)."""
+    status = getattr(exc, "status", None)
+    return str(getattr(status, "message", None) or exc)
 
 
 @dataclass
@@ -258,6 +266,13 @@ class GlanceController:
             result = await self.reconcile_normal(p)
         except Waiting:
             pass
+        except RenderError as exc:
+            # bad input (an annotation, a value the renderer refuses): waits for the user's fix
+            p.conditions.set(
+                cond.false(
+                    SERVICE_CONFIG_READY, cond.ERROR, cond.WARNING, f"Service config create error occurred {exc}"
+                )
+            )
         finally:
             status["conditions"] = p.conditions.finish(previous.get("conditions") or [])
             await self.writer.patch_status(self.cache.get(GLANCE, ns, name) or live, status)
@@ -305,7 +320,13 @@ class GlanceController:
         await self.cleanup_apis(p)
         await self.release_unused_accounts(p)
         if objs.db_purge_cronjob is not None:
-            await self.writer.ensure(objs.db_purge_cronjob)
+            try:
+                await self.writer.ensure(objs.db_purge_cronjob)
+            except ApiError as exc:
+                conds.set(
+                    cond.false(CRONJOB_READY, cond.ERROR, cond.WARNING, f"CronJob error occurred {api_error(exc)}")
+                )
+                raise
             conds.set(cond.true(CRONJOB_READY, "CronJob completed"))
         if self.apis_current(p) and conds.all_true_but_ready():
             conds.set(cond.true(cond.READY, "Setup complete"))
@@ -394,7 +415,12 @@ class GlanceController:
         objs = build_glance(g, GlanceFacts(owner_uid=uid, database=Database("", username, "")))
         account_obj = objs.account
         account_obj["metadata"]["finalizers"] = [names.GLANCE_FINALIZER]
-        account = (await self.writer.ensure(account_obj))[0]
+        try:
+            account = (await self.writer.ensure(account_obj))[0]
+        except ApiError as exc:
+            message = f"MariaDBAccount is not present: {api_error(exc)}"
+            conds.set(cond.false(ACCOUNT_READY, cond.ERROR, cond.WARNING, message))
+            raise
         conds.set(cond.true(ACCOUNT_READY, "MariaDBAccount creation complete"))
         database_obj = objs.database
         database_obj["metadata"]["finalizers"] = [names.GLANCE_FINALIZER]
@@ -634,7 +660,11 @@ class GlanceController:
         ready_counts: dict[str, int] = {}
         endpoints: dict[str, str] = {}
         for child in children:
-            live = (await self.writer.ensure(child))[0]
+            try:
+                live = (await self.writer.ensure(child))[0]
+            except ApiError as exc:
+                conds.set(cond.false(API_READY, cond.ERROR, cond.WARNING, f"GlanceAPI error occured {api_error(exc)}"))
+                raise
             key = child["metadata"]["labels"]["api-name"]
             api_type = child["spec"]["apiType"]
             status = live.get("status") or {}

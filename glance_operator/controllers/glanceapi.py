@@ -652,7 +652,7 @@ class GlanceAPIController:
                     cond.ERROR,
                     cond.WARNING,
                     "NetworkAttachments error occurred not all pods have interfaces with ips as configured in "
-                    f"NetworkAttachments: {missing}",
+                    f"NetworkAttachments: [{' '.join(api.spec.network_attachments)}]",  # Go's %s of the list
                 )
             )
             raise Waiting
