@@ -34,7 +34,7 @@ from ..render.facts import Database, GlanceFacts, NetworkAttachment
 from ..render.glance import annotation_bool, build_glance
 from ..render.glanceapi import RenderError
 from ..render.hashing import object_hash
-from ..runtime.cache import Cache, Obj, ObjKey
+from ..runtime.cache import Cache, Obj, ObjKey, without_pod_template
 from ..runtime.client import Writer
 from ..runtime.controller import Controller, Result
 from ..runtime.events import EventRecorder
@@ -146,6 +146,8 @@ class GlanceController:
         self.events = events
 
     def controller(self) -> Controller:
+        # the db-sync Job is read for its hash annotation and status only, never re-applied (spec 4.9)
+        self.cache.informer(JOB, transform=without_pod_template)
         c = Controller(
             name="glance",
             kind=GLANCE,

@@ -30,7 +30,7 @@ from ..render.configfiles import ApplicationCredential, Notifications
 from ..render.facts import Database, GlanceAPIFacts, Keystone, Memcached, NetworkAttachment
 from ..render.glanceapi import GlanceAPIObjects, RenderError, api_name, build_glance_api, parse_quantity
 from ..render.hashing import secret_values_hash
-from ..runtime.cache import Cache, Obj, ObjKey
+from ..runtime.cache import Cache, Obj, ObjKey, metadata_only
 from ..runtime.client import Writer
 from ..runtime.compare import contains
 from ..runtime.controller import Controller, Result
@@ -99,8 +99,8 @@ class GlanceAPIController:
         self.events = events
 
     def controller(self) -> Controller:
-        # only our API pods are cached (network-status annotations, spec 5.10)
-        self.cache.informer(POD, labels={"component": "glance-api"})
+        # only our API pods are cached, and only their metadata (network-status annotations, spec 5.10)
+        self.cache.informer(POD, labels={"component": "glance-api"}, transform=metadata_only)
         return Controller(
             name="glanceapi",
             kind=GLANCE_API,

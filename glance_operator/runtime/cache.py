@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -23,6 +24,19 @@ log = logging.getLogger(__name__)
 Obj = dict[str, Any]
 ObjKey = tuple[str, str]  # (namespace, name)
 Handler = Callable[[Kind, Obj | None, Obj | None], None]  # kind, old, new
+Transform = Callable[[Obj], Obj]  # what of an object the cache keeps (controller-runtime's TransformFunc)
+
+
+def metadata_only(obj: Obj) -> Obj:
+    """For kinds read only for their labels and annotations (pods: network status, owner)."""
+    return {"apiVersion": obj.get("apiVersion"), "kind": obj.get("kind"), "metadata": obj.get("metadata", {})}
+
+
+def without_pod_template(obj: Obj) -> Obj:
+    """For Jobs, read for their annotations and status; the pod template is most of their size. Never pass
+    such an object to `Writer.ensure` (it would always differ): jobs are only ever created or deleted."""
+    spec = {k: v for k, v in (obj.get("spec") or {}).items() if k != "template"}
+    return {**obj, "spec": spec}
 
 
 def obj_key(obj: Obj) -> ObjKey:
@@ -46,11 +60,13 @@ class Informer:
         labels: dict[str, Any] | None = None,
         min_backoff: float = 0.2,
         max_backoff: float = 10.0,
+        transform: Transform | None = None,
     ) -> None:
         self.client = client
         self.kind = kind
         self.namespace = namespace
         self.labels = labels
+        self.transform = transform
         self.store: dict[ObjKey, Obj] = {}
         # What the store has seen deleted (by resourceVersion), so that the response of a write that
         # raced with the deletion does not bring the object back; below `_floor`, the last list had it all.
@@ -71,6 +87,8 @@ class Informer:
 
     def observe(self, obj: Obj) -> None:
         """Record an object returned by one of our own writes, unless the store has a newer one."""
+        if self.transform is not None:
+            obj = self.transform(obj)
         key = obj_key(obj)
         old = self.store.get(key)
         if old is None and _rv(obj) <= self._tombstones.get(key, self._floor):
@@ -101,7 +119,7 @@ class Informer:
         items = self.client.list(res, **kwargs)
         fresh: dict[ObjKey, Obj] = {}
         async for item in items:
-            obj = as_object(item, self.kind)
+            obj = self._keep(as_object(item, self.kind))
             fresh[obj_key(obj)] = obj
         version = items.resourceVersion
         old_store, self.store = self.store, fresh
@@ -154,8 +172,12 @@ class Informer:
         async for event, item in self.client.watch(res, **kwargs):
             self.apply_event(event, as_object(item, self.kind))
 
+    def _keep(self, obj: Obj) -> Obj:
+        return self.transform(obj) if self.transform is not None else obj
+
     def apply_event(self, event: str, obj: Obj) -> None:
         """One watch event into the store (and to the handlers)."""
+        obj = self._keep(obj)
         key = obj_key(obj)
         old = self.store.get(key)
         if event == "DELETED":
@@ -173,6 +195,20 @@ class Informer:
 _LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 
+def _interned(value: Any) -> Any:
+    """The same value with every string interned: the cached objects then share one copy of each key
+    ("metadata", "containers", ...) and of each repeated value (images, scripts, probe settings, label
+    values), where JSON decoding shares keys only within one document. Interned strings are freed with
+    their last reference, so unique values (uids, timestamps) cost nothing extra."""
+    if isinstance(value, str):
+        return sys.intern(value)
+    if isinstance(value, dict):
+        return {_interned(k): _interned(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_interned(v) for v in value]
+    return value
+
+
 def as_object(item: Any, kind: Kind) -> Obj:
     obj: Obj = item if isinstance(item, dict) else item.to_dict()
     obj.setdefault("apiVersion", kind.api_version)
@@ -183,7 +219,8 @@ def as_object(item: Any, kind: Kind) -> Obj:
         annotations = meta.get("annotations")
         if annotations and _LAST_APPLIED in annotations:
             meta["annotations"] = {k: v for k, v in annotations.items() if k != _LAST_APPLIED}
-    return obj
+    interned: Obj = _interned(obj)
+    return interned
 
 
 class Cache:
@@ -195,12 +232,15 @@ class Cache:
         self.informers: dict[Kind, Informer] = {}
         self._tasks: list[asyncio.Task[None]] = []
 
-    def informer(self, kind: Kind, labels: dict[str, Any] | None = None) -> Informer:
+    def informer(
+        self, kind: Kind, labels: dict[str, Any] | None = None, transform: Transform | None = None
+    ) -> Informer:
+        """The kind's informer; `labels` and `transform` apply when this call creates it."""
         if kind not in self.informers and self._tasks:
             # an informer created after start would stay empty: reads of unwatched kinds are bugs
             raise KeyError(f"{kind} is not watched by this manager")
         if kind not in self.informers:
-            self.informers[kind] = Informer(self.client, kind, self.namespace, labels)
+            self.informers[kind] = Informer(self.client, kind, self.namespace, labels, transform=transform)
         return self.informers[kind]
 
     def get(self, kind: Kind, namespace: str, name: str) -> Obj | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from glance_operator.runtime.cache import Informer
+from glance_operator.runtime.cache import Informer, as_object, metadata_only, without_pod_template
 from glance_operator.runtime.kinds import Kind
 
 SECRET = Kind("v1", "Secret")
@@ -56,3 +56,41 @@ def test_an_older_watch_event_does_not_replace_a_newer_write() -> None:
     inf.observe(obj(20))
     inf.apply_event("MODIFIED", obj(19))
     assert inf.get("ns", "s")["metadata"]["resourceVersion"] == "20"
+
+
+def test_a_transform_applies_to_watch_events_and_to_our_own_writes() -> None:
+    inf = Informer(client=None, kind=SECRET, transform=metadata_only)  # type: ignore[arg-type]
+    inf.apply_event("ADDED", {**obj(10), "data": {"k": "djE="}})
+    assert "data" not in inf.get("ns", "s")
+    inf.observe({**obj(11), "data": {"k": "djI="}})
+    assert inf.get("ns", "s") == obj(11)
+
+
+def test_jobs_keep_everything_but_their_pod_template() -> None:
+    job = {"metadata": {"name": "j"}, "spec": {"ttlSecondsAfterFinished": 600, "template": {"spec": {}}}, "status": {}}
+    assert without_pod_template(job) == {
+        "metadata": {"name": "j"},
+        "spec": {"ttlSecondsAfterFinished": 600},
+        "status": {},
+    }
+
+
+def test_cached_objects_share_their_strings_and_drop_what_is_never_read() -> None:
+    script = "".join(["exec /usr/sbin/httpd -DFOREGROUND"] * 3)  # built at run time: not interned by Python
+    a, b = (
+        as_object(
+            {
+                "metadata": {
+                    "name": f"sts-{i}",
+                    "managedFields": [{"manager": "x"}],
+                    "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{}", "keep": "v"},
+                },
+                "spec": {"args": ["-c", "".join([script])]},
+            },
+            Kind("apps/v1", "StatefulSet"),
+        )
+        for i in (1, 2)
+    )
+    assert a["spec"]["args"][1] == script and a["spec"]["args"][1] is b["spec"]["args"][1]
+    assert "managedFields" not in a["metadata"] and a["metadata"]["annotations"] == {"keep": "v"}
+    assert (a["apiVersion"], a["kind"]) == ("apps/v1", "StatefulSet")
