@@ -108,7 +108,7 @@ async def latency_phase(cp: ControlPlane, work: Path, runs: int, held_runs: int,
         for group in chunks(lat_ns, NS_PER_PLAYER):
             client = client_for(cp)
             stack.push_async_callback(client.close)
-            await stack.enter_async_context(DependencyPlayer(client, group))
+            await stack.enter_async_context(DependencyPlayer(client, group, watch_all=True))
         players: dict[str, DependencyPlayer] = {}
         for kind, _ in HELD:
             for ns in held_ns[kind]:

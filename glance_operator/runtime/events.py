@@ -21,8 +21,9 @@ COMPONENT = "glance-operator"
 
 
 class EventRecorder:
-    def __init__(self, client: AsyncClient) -> None:
+    def __init__(self, client: AsyncClient, on_write: Callable[[str], None] | None = None) -> None:
         self.client = client
+        self.on_write = on_write  # counts Event writes with the operator's other writes (WriteStats)
         self.counts: dict[str, int] = {}
         self.gate: Callable[[], bool] | None = None  # as Writer.gate: only the leader records
 
@@ -40,6 +41,7 @@ class EventRecorder:
         try:
             if name in self.counts:
                 self.counts[name] += 1
+                self._count("event-patch")
                 await self.client.patch(
                     Event,
                     name,
@@ -49,6 +51,7 @@ class EventRecorder:
                 )
                 return
             self.counts[name] = 1
+            self._count("event-create")
             await self.client.create(
                 Event(
                     metadata=ObjectMeta(name=name, namespace=ns),
@@ -78,6 +81,10 @@ class EventRecorder:
             else:
                 log.warning("could not record event: %s", exc)
 
+    def _count(self, verb: str) -> None:
+        if self.on_write is not None:
+            self.on_write(verb)
+
     async def transitions(self, obj: dict[str, Any], changed: Any) -> None:
         """Events for conditions that changed in a pass (`conditions.transitions`): Ready reached, or a
         sub-condition turned False (Warning when its severity says so)."""
@@ -93,6 +100,7 @@ class EventRecorder:
             event = await self.client.get(Event, name, namespace=ns)
             count = (event.count or 1) + 1
             self.counts[name] = count
+            self._count("event-patch")
             await self.client.patch(
                 Event,
                 name,

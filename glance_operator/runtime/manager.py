@@ -75,7 +75,7 @@ class Manager:
         from ..controllers.glance import GlanceController
         from ..controllers.glanceapi import GlanceAPIController
 
-        events = self.events = EventRecorder(self.client)
+        events = self.events = EventRecorder(self.client, on_write=self.writer.stats.add)
         self.add(GlanceController(self.cache, self.writer, defaults, events).controller())
         self.add(GlanceAPIController(self.cache, self.writer, defaults, events).controller())
 
