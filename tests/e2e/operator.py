@@ -69,8 +69,8 @@ class ClusterOperator:
 def start_operator(control_plane: ControlPlane, keystone: Keystone, logs: Path, prefix: str) -> ClusterOperator:
     api = control_plane.api
     ns = control_plane.create_namespace(prefix)
-    api.apply(secret("keystone-admin", ns, AdminPassword=ADMIN_PASSWORD), ns)
-    api.apply(secret("osp-secret", ns, GlancePassword="glance-e2e-password"), ns)
+    api.apply(secret(ns, "keystone-admin", AdminPassword=ADMIN_PASSWORD), ns)
+    api.apply(secret(ns, "osp-secret", GlancePassword="glance-e2e-password"), ns)
     api.apply(
         {
             "apiVersion": KEYSTONE_V,

@@ -332,3 +332,46 @@ async def test_a_sidecar_injected_by_someone_else_is_left_alone_without_writes(
         httpd = next(c for c in pod["containers"] if c["name"] == "glance-httpd")
         assert {"name": "MESH", "value": "on"} in httpd["env"]
         assert any(v["name"] == "mesh" for v in pod["volumes"])
+
+
+async def test_deletion_without_dependencies_present(api: KubeApi, kubeconfig, namespace: str) -> None:
+    """A Glance whose dependencies are gone (or never came) is still deleted, releasing what it holds."""
+    async with running_operator(kubeconfig, namespace):
+        api.apply(service_secret(namespace))
+        api.apply(glance(namespace))
+        await eventually(ready_glance(api, namespace), timeout=90)
+        # given the Keystone and Memcached of the control plane removed first
+        api.remove("keystone.openstack.org/v1beta1", "KeystoneAPI", "keystone", namespace)
+        api.remove("memcached.openstack.org/v1beta1", "Memcached", "memcached", namespace)
+        await eventually(
+            lambda: api.read("keystone.openstack.org/v1beta1", "KeystoneAPI", "keystone", namespace) is None, 30
+        )
+        # when the Glance is deleted, then it goes, and nothing keeps a glance finalizer
+        api.remove(GLANCE_V, "Glance", "glance", namespace)
+        await eventually(lambda: api.read(GLANCE_V, "Glance", "glance", namespace) is None, timeout=60)
+        await eventually(lambda: not api.list(GLANCE_V, "GlanceAPI", namespace), timeout=60)
+        for api_version, kind, name in (
+            ("mariadb.openstack.org/v1beta1", "MariaDBDatabase", "glance"),
+            ("mariadb.openstack.org/v1beta1", "MariaDBAccount", "glance"),
+            ("keystone.openstack.org/v1beta1", "KeystoneService", "glance"),
+            ("keystone.openstack.org/v1beta1", "KeystoneEndpoint", "glance-default-single"),
+        ):
+            obj = api.read(api_version, kind, name, namespace)
+            assert obj is None or not [
+                f for f in obj["metadata"].get("finalizers") or [] if f.startswith("openstack.org/glance")
+            ], (kind, obj["metadata"].get("finalizers"))
+
+
+async def test_deletion_of_a_glance_that_never_got_its_dependencies(api: KubeApi, kubeconfig, namespace: str) -> None:
+    async with running_operator(kubeconfig, namespace):
+        api.apply(service_secret(namespace))
+        api.apply(glance(namespace, memcachedInstance="memcached-typo"))
+        await eventually(
+            lambda: (
+                (condition(api.read(GLANCE_V, "Glance", "glance", namespace), "MemcachedReady") or {}).get("status")
+                == "False"
+            ),
+            timeout=60,
+        )
+        api.remove(GLANCE_V, "Glance", "glance", namespace)
+        await eventually(lambda: api.read(GLANCE_V, "Glance", "glance", namespace) is None, timeout=60)
