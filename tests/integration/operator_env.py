@@ -119,3 +119,21 @@ def glance(namespace: str, apis: dict[str, Any] | None = None, **spec: Any) -> d
             **spec,
         },
     }
+
+
+# customServiceConfig of backends the scenarios use (the store drivers are not started here)
+SWIFT_CONFIG = (
+    "[DEFAULT]\nenabled_backends = default_backend:swift\n[glance_store]\ndefault_backend = default_backend\n"
+    "[default_backend]\nswift_store_create_container_on_put = True\n"
+)
+CINDER_CONFIG = """[DEFAULT]
+enabled_backends = default_backend:cinder
+[glance_store]
+default_backend = default_backend
+[default_backend]
+cinder_store_auth_address = {{ .KeystoneInternalURL }}
+cinder_store_user_name = {{ .ServiceUser }}
+cinder_store_password = {{ .ServicePassword }}
+cinder_store_project_name = service
+cinder_catalog_info = volumev3::internalURL
+"""

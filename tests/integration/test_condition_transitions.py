@@ -27,7 +27,16 @@ import pytest
 from glance_operator.testing import KubeApi
 from glance_operator.testing.deps import DependencyPlayer
 
-from .operator_env import GLANCE_V, condition, eventually, glance, is_ready, running_operator, service_secret
+from .operator_env import (
+    CINDER_CONFIG,
+    GLANCE_V,
+    condition,
+    eventually,
+    glance,
+    is_ready,
+    running_operator,
+    service_secret,
+)
 
 Obj = dict[str, Any]
 SINGLE = {"type": "single", "replicas": 1}
@@ -226,17 +235,6 @@ def memcached(name: str) -> Factory:
 PEM = "-----BEGIN CERTIFICATE-----\nMIIBdummy\n-----END CERTIFICATE-----\n"
 CERT = {"tls.crt": PEM, "tls.key": "-----BEGIN PRIVATE KEY-----\nMIIBdummy\n-----END PRIVATE KEY-----\n"}
 RBD_ONLY = "[DEFAULT]\nenabled_backends = default_backend:rbd\n[glance_store]\ndefault_backend = default_backend\n"
-CINDER_CONFIG = """[DEFAULT]
-enabled_backends = default_backend:cinder
-[glance_store]
-default_backend = default_backend
-[default_backend]
-cinder_store_auth_address = {{ .KeystoneInternalURL }}
-cinder_store_user_name = {{ .ServiceUser }}
-cinder_store_password = {{ .ServicePassword }}
-cinder_store_project_name = service
-cinder_catalog_info = volumev3::internalURL
-"""
 NOWHERE = {"kubernetes.io/hostname": "no-such-node"}
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from glance_operator.cli import main
 from glance_operator.testing import KubeApi
 
-from .operator_env import eventually, glance, is_ready, running_operator, service_secret
+from .operator_env import CINDER_CONFIG, eventually, glance, is_ready, running_operator, service_secret
 
 
 def doctor(kubeconfig: Path, namespace: str) -> tuple[int, list[dict[str, Any]]]:
@@ -359,19 +359,6 @@ async def test_missing_application_credential_secret(api: KubeApi, kubeconfig: P
         chain = [f"{error} missing required keys: ac-glance"]
         r = await cause_of(kubeconfig, namespace, "GlanceAPI", "Secret ac-glance has no key AC_SECRET", chain=chain)
         assert r["fix"] == "add AC_SECRET to Secret ac-glance"
-
-
-CINDER_CONFIG = """[DEFAULT]
-enabled_backends = default_backend:cinder
-[glance_store]
-default_backend = default_backend
-[default_backend]
-cinder_store_auth_address = {{ .KeystoneInternalURL }}
-cinder_store_user_name = {{ .ServiceUser }}
-cinder_store_password = {{ .ServicePassword }}
-cinder_store_project_name = service
-cinder_catalog_info = volumev3::internalURL
-"""
 
 
 async def test_cinder_backend_without_cinder(api: KubeApi, kubeconfig: Path, namespace: str) -> None:

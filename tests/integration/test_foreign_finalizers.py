@@ -11,13 +11,19 @@ from typing import Any
 
 from glance_operator.testing import KubeApi
 
-from .operator_env import GLANCE_V, condition, eventually, glance, is_ready, running_operator, secret, service_secret
+from .operator_env import (
+    GLANCE_V,
+    SWIFT_CONFIG,
+    condition,
+    eventually,
+    glance,
+    is_ready,
+    running_operator,
+    secret,
+    service_secret,
+)
 
 TOPOLOGY_V = "topology.openstack.org/v1beta1"
-SWIFT = (
-    "[DEFAULT]\nenabled_backends = default_backend:swift\n[glance_store]\ndefault_backend = default_backend\n"
-    "[default_backend]\nswift_store_create_container_on_put = True\n"
-)
 
 
 def ac_secret(namespace: str, name: str) -> dict[str, Any]:
@@ -104,7 +110,7 @@ async def test_each_split_half_protects_the_topology_and_upstreams_finalizer_is_
             }
         )
         split = {"default": {"type": "split", "replicas": 1, "topologyRef": {"name": "spread"}}}
-        api.apply(glance(namespace, apis=split, customServiceConfig=SWIFT))
+        api.apply(glance(namespace, apis=split, customServiceConfig=SWIFT_CONFIG))
         # then both halves hold their own finalizer, and report TopologyReady
         await eventually(lambda: is_ready(api, "Glance", "glance", namespace), timeout=90)
         assert sorted(set(finalizers(api, TOPOLOGY_V, "Topology", "spread", namespace)) - {upstream}) == ours
@@ -112,6 +118,8 @@ async def test_each_split_half_protects_the_topology_and_upstreams_finalizer_is_
             c = condition(api.read(GLANCE_V, "GlanceAPI", f"glance-default-{half}", namespace), "TopologyReady")
             assert c is not None and c["status"] == "True"
         # when the reference is removed, every glance finalizer goes, upstream's included
-        api.apply(glance(namespace, apis={"default": {"type": "split", "replicas": 1}}, customServiceConfig=SWIFT))
+        api.apply(
+            glance(namespace, apis={"default": {"type": "split", "replicas": 1}}, customServiceConfig=SWIFT_CONFIG)
+        )
         await eventually(lambda: finalizers(api, TOPOLOGY_V, "Topology", "spread", namespace) == [], timeout=60)
         await eventually(lambda: is_ready(api, "Glance", "glance", namespace), timeout=90)

@@ -16,11 +16,16 @@ from typing import Any
 
 from glance_operator.testing import KubeApi
 
-from .operator_env import GLANCE_V, condition, eventually, glance, is_ready, running_operator, secret, service_secret
-
-SWIFT = (
-    "[DEFAULT]\nenabled_backends = default_backend:swift\n[glance_store]\ndefault_backend = default_backend\n"
-    "[default_backend]\nswift_store_create_container_on_put = True\n"
+from .operator_env import (
+    GLANCE_V,
+    SWIFT_CONFIG,
+    condition,
+    eventually,
+    glance,
+    is_ready,
+    running_operator,
+    secret,
+    service_secret,
 )
 
 
@@ -116,7 +121,7 @@ async def test_10_6_and_10_7_services_carry_the_control_planes_labels_and_annota
     }
     async with running_operator(kubeconfig, namespace):
         api.apply(service_secret(namespace))
-        api.apply(glance(namespace, apis=apis, customServiceConfig=SWIFT))
+        api.apply(glance(namespace, apis=apis, customServiceConfig=SWIFT_CONFIG))
         g = await eventually(ready(api, namespace), timeout=90)
         # openstack-operator lists Services by its labels and needs exactly 2 per split API
         tagged = api.list("v1", "Service", namespace, labelSelector="osctlplane-service=glance")
@@ -216,7 +221,7 @@ async def test_10_17_single_layout_with_a_non_file_backend_needs_location_api(
 ) -> None:
     async with running_operator(kubeconfig, namespace):
         api.apply(service_secret(namespace))
-        doc = glance(namespace, customServiceConfig=SWIFT)
+        doc = glance(namespace, customServiceConfig=SWIFT_CONFIG)
         api.apply(doc)
 
         def refused() -> dict[str, Any] | None:
