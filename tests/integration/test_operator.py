@@ -373,5 +373,10 @@ async def test_deletion_of_a_glance_that_never_got_its_dependencies(api: KubeApi
             ),
             timeout=60,
         )
+        g = api.read(GLANCE_V, "Glance", "glance", namespace)
+        assert "openstack.org/glance" in g["metadata"]["finalizers"]  # it was being reconciled
         api.remove(GLANCE_V, "Glance", "glance", namespace)
+        # then the finalizer is released although nothing it waited for ever came, and no child was made
         await eventually(lambda: api.read(GLANCE_V, "Glance", "glance", namespace) is None, timeout=60)
+        assert api.list(GLANCE_V, "GlanceAPI", namespace) == []
+        assert api.list("mariadb.openstack.org/v1beta1", "MariaDBDatabase", namespace) == []
