@@ -603,9 +603,12 @@ class GlanceController:
         else:
             hashes["quotas"] = target
         p.status["hash"] = hashes
+        await self.report_limit_changes(p.live, changes)
+
+    async def report_limit_changes(self, live: Obj, changes: list[limits.Change]) -> None:
         if changes and self.events is not None:
             summary = ", ".join(str(c) for c in changes)
-            await self.events.emit(p.live, "Normal", "QuotaLimits", f"Keystone registered limits: {summary}")
+            await self.events.emit(live, "Normal", "QuotaLimits", f"Keystone registered limits: {summary}")
 
     async def release_quota_limits(self, live: Obj) -> None:
         """Delete flow (spec 4.14 step 4): remove our registered limits if Keystone is there to ask."""
@@ -628,9 +631,7 @@ class GlanceController:
             return
         async with limits.LimitsClient(self.keystone_admin(ns)) as keystone:
             changes = await keystone.delete(str(service_id))
-        if changes and self.events is not None:
-            summary = ", ".join(str(c) for c in changes)
-            await self.events.emit(live, "Normal", "QuotaLimits", f"Keystone registered limits: {summary}")
+        await self.report_limit_changes(live, changes)
 
     async def ensure_apis(self, p: Pass, children: list[Obj]) -> None:
         g, conds = p.glance, p.conditions

@@ -38,7 +38,18 @@ from ..runtime.events import EventRecorder
 from ..runtime.kinds import GLANCE_API, Kind
 from . import conditions as cond
 from .conditions import Condition, Conditions
-from .glance import ACCOUNT, MEMCACHED, NAD, SECRET, SERVICE, Waiting, decode, nad_gateway, password_problem
+from .glance import (
+    ACCOUNT,
+    KEYSTONE_API,
+    MEMCACHED,
+    NAD,
+    SECRET,
+    SERVICE,
+    Waiting,
+    decode,
+    nad_gateway,
+    password_problem,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +58,6 @@ CRONJOB = Kind("batch/v1", "CronJob")
 PVC = Kind("v1", "PersistentVolumeClaim")
 POD = Kind("v1", "Pod")
 STORAGE_CLASS = Kind("storage.k8s.io/v1", "StorageClass")
-KEYSTONE_API = Kind("keystone.openstack.org/v1beta1", "KeystoneAPI")
 KEYSTONE_ENDPOINT = Kind("keystone.openstack.org/v1beta1", "KeystoneEndpoint")
 TOPOLOGY = Kind("topology.openstack.org/v1beta1", "Topology")
 CINDER = Kind("cinder.openstack.org/v1beta1", "Cinder")

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from glance_operator.api.admission import admit
+from glance_operator.api.defaults import Defaults
 from glance_operator.testing import ControlPlane, KubeApi
-from glance_operator.testing.processes import ManagedProcess
+from glance_operator.testing.processes import ManagedProcess, wait_until
 from tests.integration.operator_env import secret
 
 from .services.keystone import ADMIN_PASSWORD, REGION, Keystone
@@ -47,19 +48,19 @@ class ClusterOperator:
             r.raise_for_status()
             return {lim["resource_name"]: lim for lim in r.json()["registered_limits"]}
 
+    def apply_glance(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """Apply a Glance as the defaulting webhook would have stored it (the operator runs without it here)."""
+        admitted = admit({**doc, "metadata": {**doc["metadata"], "namespace": self.namespace}}, Defaults())
+        assert admitted.object is not None, admitted.errors
+        return self.apply(admitted.object)
+
     def wait(self, check: Callable[[], Any], timeout: float = 90, what: str = "") -> Any:
-        """Poll `check` until truthy; on timeout fail with the operator's last log lines."""
-        deadline = time.monotonic() + timeout
-        last: Any = None
-        while time.monotonic() < deadline:
-            for p in self.processes:
-                p.check()
-            last = check()
-            if last:
-                return last
-            time.sleep(0.3)  # poll: Keystone and the apiserver are asked, nothing to watch here
-        log = self.processes[-1].log_path.read_text()[-3000:]
-        raise AssertionError(f"timed out waiting for {what or check}; last: {last!r}\noperator log:\n{log}")
+        """Poll `check` until truthy (failing at once if the operator or player dies); on timeout, fail with the
+        operator's last log lines."""
+        try:
+            return wait_until(check, timeout=timeout, what=what or str(check), interval=0.3, watch=self.processes)
+        except TimeoutError as exc:
+            raise AssertionError(f"{exc}\noperator log:\n{self.processes[-1].log_tail(40)}") from None
 
     def stop(self) -> None:
         for p in reversed(self.processes):

@@ -15,8 +15,6 @@ from typing import Any
 
 import pytest
 
-from glance_operator.api.admission import admit
-from glance_operator.api.defaults import Defaults
 from glance_operator.testing import ControlPlane
 
 from .operator import GLANCE_V, ClusterOperator, start_operator
@@ -37,14 +35,11 @@ def operator(control_plane: ControlPlane, keystone: Keystone, e2e_dir: Path) -> 
         keystone.set_registered_limits({})
 
 
-def quota_glance(namespace: str, quotas: dict[str, int]) -> dict[str, Any]:
+def quota_glance(quotas: dict[str, int]) -> dict[str, Any]:
     doc, _ = load_sample("glance_v1beta1_glance_quotas.yaml")
     doc = copy.deepcopy(doc)
-    doc["metadata"]["namespace"] = namespace
     doc["spec"]["quotas"] = dict(quotas)
-    admitted = admit(doc, Defaults())  # what the defaulting webhook stores (the operator runs without it here)
-    assert admitted.object is not None, admitted.errors
-    return admitted.object
+    return doc
 
 
 def defaults(op: ClusterOperator) -> dict[str, int]:
@@ -54,7 +49,7 @@ def defaults(op: ClusterOperator) -> dict[str, int]:
 def test_limits_follow_spec_quotas(operator: ClusterOperator) -> None:
     op = operator
     # given a Glance with quotas (one of them 0, which upstream registers as a 0 limit too)
-    op.apply(quota_glance(op.namespace, QUOTAS))
+    op.apply_glance(quota_glance(QUOTAS))
     expected = {"image_size_total": 100, "image_stage_total": 50, "image_count_total": 20, "image_count_uploading": 0}
     op.wait(lambda: defaults(op) == expected, what="registered limits created")
     limits = op.registered_limits()
@@ -65,12 +60,12 @@ def test_limits_follow_spec_quotas(operator: ClusterOperator) -> None:
     op.wait(lambda: "quotas" in ((op.glance() or {}).get("status") or {}).get("hash", {}), what="status.hash.quotas")
 
     # when one value changes, the existing limit is updated in place (same ID)
-    op.apply(quota_glance(op.namespace, {**QUOTAS, "imageSizeTotal": 300}))
+    op.apply_glance(quota_glance({**QUOTAS, "imageSizeTotal": 300}))
     op.wait(lambda: defaults(op).get("image_size_total") == 300, what="image_size_total updated")
     assert op.registered_limits()["image_size_total"]["id"] == limits["image_size_total"]["id"]
 
     # when every quota is set back to 0, the limits are removed (upstream leaves them behind)
-    op.apply(quota_glance(op.namespace, dict.fromkeys(QUOTAS, 0)))
+    op.apply_glance(quota_glance(dict.fromkeys(QUOTAS, 0)))
     op.wait(lambda: op.registered_limits() == {}, what="limits removed when quotas are off")
     op.wait(
         lambda: "quotas" not in ((op.glance() or {}).get("status") or {}).get("hash", {}),
@@ -78,7 +73,7 @@ def test_limits_follow_spec_quotas(operator: ClusterOperator) -> None:
     )
 
     # when quotas come back and the Glance is then deleted, the delete flow removes them
-    op.apply(quota_glance(op.namespace, QUOTAS))
+    op.apply_glance(quota_glance(QUOTAS))
     op.wait(lambda: defaults(op) == expected, what="registered limits created again")
     op.api.remove(GLANCE_V, "Glance", "glance", op.namespace)
     op.wait(lambda: op.glance() is None, what="Glance deleted")

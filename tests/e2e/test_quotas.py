@@ -15,8 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from glance_operator.api.admission import admit
-from glance_operator.api.defaults import Defaults
 from glance_operator.testing import ControlPlane
 
 from .client import GlanceClient, MiB, response_reason
@@ -44,9 +42,7 @@ def quota_glance(
     keystone.set_registered_limits({})  # nothing but the operator's limits
     op = start_operator(control_plane, keystone, e2e_dir / "logs", "e2e-quotas")
     try:
-        admitted = admit({**doc, "metadata": {**doc["metadata"], "namespace": op.namespace}}, Defaults())
-        assert admitted.object is not None, admitted.errors
-        op.apply(admitted.object)
+        op.apply_glance(doc)
         wanted = {KEYSTONE_RESOURCE[k]: v for k, v in QUOTAS.items()}
         op.wait(
             lambda: {n: lim["default_limit"] for n, lim in op.registered_limits().items()} == wanted,
