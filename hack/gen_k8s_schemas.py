@@ -38,6 +38,16 @@ QUANTITY_PATTERN = (
     r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|"
     r"([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
 )
+# Go types that embed LocalObjectReference (`+structType=atomic`): controller-gen carries the embedded
+# struct's marker up to them as `x-kubernetes-map-type: atomic`, but the OpenAPI document, which
+# flattens the embedding, does not. Upstream's CRDs have it, so we add it to match.
+EMBED_ATOMIC_REFERENCE = {
+    "io.k8s.api.core.v1.ConfigMapVolumeSource",
+    "io.k8s.api.core.v1.ConfigMapProjection",
+    "io.k8s.api.core.v1.SecretProjection",
+    "io.k8s.api.core.v1.ConfigMapEnvSource",
+    "io.k8s.api.core.v1.SecretEnvSource",
+}
 SPECIAL = {
     "io.k8s.apimachinery.pkg.api.resource.Quantity": {
         "anyOf": [{"type": "integer"}, {"type": "string"}],
@@ -69,6 +79,8 @@ def inline(schema: dict[str, Any], defs: dict[str, Any], required_member: bool =
     if ref:
         name = ref.rsplit("/", 1)[1]
         out = dict(SPECIAL[name]) if name in SPECIAL else inline(defs[name], defs)
+        if name in EMBED_ATOMIC_REFERENCE:
+            out["x-kubernetes-map-type"] = "atomic"
         if desc:
             out["description"] = desc
         return out
@@ -95,7 +107,8 @@ def main() -> None:
     version = sys.argv[1] if len(sys.argv) > 1 else "v1.34.2"
     defs = openapi_document(version)["components"]["schemas"]
     result = {"source": f"k8s.io/kubernetes@{version} api/openapi-spec/v3/api__v1_openapi.json"}
-    result |= {short: inline(defs[full], defs) for short, full in ROOTS.items()}
+    for short, full in ROOTS.items():
+        result[short] = inline({"$ref": f"#/components/schemas/{full}"}, defs)
     target = pathlib.Path(__file__).resolve().parent.parent / "glance_operator/api/data/k8s-schemas.json"
     target.write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
     print(f"wrote {target} ({target.stat().st_size} bytes) from {version}")

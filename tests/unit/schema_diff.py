@@ -1,10 +1,28 @@
-"""Walk two CRD schemas and list every path whose presence, type, enum, default or required-ness differs."""
+"""Walk two CRD schemas and list every path whose presence, type, enum, default, bounds, list/map semantics
+or required-ness differs."""
 
 from __future__ import annotations
 
 from typing import Any
 
-FACETS = ("type", "enum", "default", "format", "minimum", "maximum", "minLength", "pattern")
+FACETS = (
+    "type",
+    "enum",
+    "default",
+    "format",
+    "minimum",
+    "maximum",
+    "minLength",
+    "maxLength",
+    "minItems",
+    "maxItems",
+    "pattern",
+    "nullable",
+    "x-kubernetes-preserve-unknown-fields",
+    "x-kubernetes-list-type",
+    "x-kubernetes-list-map-keys",
+    "x-kubernetes-map-type",
+)
 
 
 def _type(node: dict[str, Any]) -> Any:

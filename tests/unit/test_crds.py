@@ -90,3 +90,19 @@ def test_schema_diff_reports_each_kind_of_difference() -> None:
         ".b: only in ours",
         ".c: missing in ours",
     ]
+
+
+def test_schema_diff_reports_bounds_and_list_map_semantics() -> None:
+    ours = {"type": "object", "properties": {"r": {"type": "object"}, "l": {"type": "array", "maxItems": 3}}}
+    theirs = {
+        "type": "object",
+        "properties": {
+            "r": {"type": "object", "x-kubernetes-map-type": "atomic"},
+            "l": {"type": "array", "x-kubernetes-list-type": "atomic"},
+        },
+    }
+    assert diff(ours, theirs) == [
+        ".l: maxItems ours=3 upstream=None",
+        ".l: x-kubernetes-list-type ours=None upstream='atomic'",
+        ".r: x-kubernetes-map-type ours=None upstream='atomic'",
+    ]
