@@ -131,6 +131,28 @@ def password_problem(value: str | None) -> str | None:
     return None
 
 
+def namespace_owner(glances: list[Obj]) -> Obj | None:
+    """The Glance that manages a namespace: the oldest one (then by name).
+
+    Upstream hard-codes names every Glance of a namespace shares (defect 16: `glance-db-sync`,
+    `glance-scripts`, MariaDBDatabase and KeystoneService `glance`, Services `glance-<key>-<endpoint>`),
+    and the rest of the control plane finds them by those names (spec §10.4, §10.9, §10.10), so they
+    stay. Two Glances in one namespace would fight over them; instead the oldest one wins and the
+    others wait, saying why, and take over when it is gone.
+    """
+    if not glances:
+        return None
+    return min(glances, key=lambda g: (g["metadata"].get("creationTimestamp") or "", g["metadata"]["name"]))
+
+
+def shared_names_message(owner: str) -> str:
+    return (
+        f"Glance {owner} already manages this namespace: every Glance in a namespace shares the names "
+        f"{names.DB_SYNC_JOB}, MariaDBDatabase {names.DB_NAME} and KeystoneService {names.KEYSTONE_SERVICE}, "
+        "so only one can run; create this Glance in another namespace, or delete it"
+    )
+
+
 def owned_by(obj: Obj, kind: str, name: str, uid: str | None = None) -> bool:
     for ref in obj["metadata"].get("ownerReferences") or []:
         if ref.get("kind") == kind and ref.get("name") == name and (uid is None or ref.get("uid") == uid):
@@ -171,6 +193,7 @@ class GlanceController:
                 (SERVICE, self._by_db_service),
                 (NAD, self._by_nad),
                 (KEYSTONE_API, self._with_quotas),
+                (GLANCE, self._other_glances),
             ],
         )
         return c
@@ -179,6 +202,11 @@ class GlanceController:
 
     def _glances(self, namespace: str) -> list[Obj]:
         return self.cache.list(GLANCE, namespace)
+
+    def _other_glances(self, obj: Obj) -> list[ObjKey]:
+        """A second Glance in a namespace waits for the first to go (see namespace_owner)."""
+        ns, name = obj["metadata"].get("namespace", ""), obj["metadata"]["name"]
+        return [(ns, g["metadata"]["name"]) for g in self._glances(ns) if g["metadata"]["name"] != name]
 
     def _by_memcached(self, obj: Obj) -> list[ObjKey]:
         ns, name = obj["metadata"].get("namespace", ""), obj["metadata"]["name"]
@@ -242,6 +270,9 @@ class GlanceController:
         live = self.cache.get(GLANCE, ns, name)
         if live is None:
             return Result()
+        owner = namespace_owner(self._glances(ns))
+        if owner is not None and owner["metadata"]["uid"] != live["metadata"]["uid"]:
+            return await self.reconcile_not_owner(live, owner["metadata"]["name"])
         if live["metadata"].get("deletionTimestamp"):
             return await self.reconcile_delete(live)
         live = await self.writer.add_finalizer(live, names.GLANCE_FINALIZER)
@@ -723,6 +754,24 @@ class GlanceController:
             ):
                 return False
         return True
+
+    async def reconcile_not_owner(self, live: Obj, owner: str) -> Result:
+        """Another Glance manages this namespace: create nothing, touch nothing shared, say why."""
+        if live["metadata"].get("deletionTimestamp"):
+            # only a Glance that managed the namespace before (e.g. under another operator) has our finalizer;
+            # the shared objects' finalizers now belong to the owner
+            await self.writer.remove_finalizer(live, names.GLANCE_FINALIZER)
+            return Result()
+        previous = dict(live.get("status") or {})
+        conditions = Conditions(init_conditions(self.load(live)))
+        conditions.set(cond.false(INPUT_READY, cond.ERROR, cond.WARNING, shared_names_message(owner)))
+        status = {k: v for k, v in previous.items() if k != "conditions"}
+        status["observedGeneration"] = live["metadata"].get("generation", 0)
+        status["conditions"] = conditions.finish(previous.get("conditions") or [])
+        await self.writer.patch_status(live, status)
+        if self.events is not None:
+            await self.events.transitions(live, cond.transitions(previous.get("conditions") or [], status["conditions"]))
+        return Result()
 
     async def reconcile_delete(self, live: Obj) -> Result:
         meta = live["metadata"]
