@@ -199,6 +199,19 @@ def _deprecated_bus(glance: Glance, result: Result) -> None:
         )
 
 
+def _mixed_tls_warning(api: GlanceAPITemplate, single: bool, p: Path) -> list[str]:
+    """Defect 28: one port serves both endpoints of a single API; a certificate for one only cannot work."""
+    public, internal = api.tls.api.public.secret_name, api.tls.api.internal.secret_name
+    if not single or bool(public) == bool(internal):
+        return []
+    served = "HTTPS with the public certificate" if public else "plain HTTP (the internal certificate is unused)"
+    return [
+        f"{p.child('tls')}: a single API serves its public and internal endpoints on one port; with a certificate "
+        f"for only the {'public' if public else 'internal'} endpoint both are served {served}. Set "
+        "tls.api.internal.secretName and tls.api.public.secretName together, or neither"
+    ]
+
+
 def validate_glance_create(glance: Glance) -> Result:
     result = Result()
     spec = glance.spec
@@ -212,6 +225,7 @@ def validate_glance_create(glance: Glance) -> Result:
         p = path("spec", "glanceAPIs").key(key)
         if api.type == "split":
             result.warnings.append(SPLIT_DEPRECATED_MSG)
+        result.warnings.extend(_mixed_tls_warning(api, api.type == "single", p))
         result.errors.extend(_topology_errors(api.topology_ref, p, glance.metadata.namespace))
         result.errors.extend(_quantity_errors(api.storage.storage_request, api.image_cache.size, p))
         result.errors.extend(_backend_errors(key, api, top_level_file, p))
@@ -244,6 +258,7 @@ def validate_glance_update(glance: Glance, old: Glance) -> Result:
         p = path("spec", "glanceAPIs").key(key)
         if api.type == "split":
             result.warnings.append(SPLIT_DEPRECATED_MSG)
+        result.warnings.extend(_mixed_tls_warning(api, api.type == "single", p))
         result.errors.extend(_topology_errors(api.topology_ref, p, glance.metadata.namespace))
         result.errors.extend(_quantity_errors(api.storage.storage_request, api.image_cache.size, p))
         previous = old.spec.glance_apis.get(key)
@@ -276,6 +291,7 @@ def validate_glance_api(api: GlanceAPI, old: GlanceAPI | None = None) -> Result:
     for problem in enabled_backends(api.spec.custom_service_config).problems:
         result.errors.append(invalid(p.child("customServiceConfig"), "enabled_backends", problem))
     result.errors.extend(_override_errors(api.spec, p))
+    result.warnings.extend(_mixed_tls_warning(api.spec, api.spec.api_type == "single", p))
     if old is not None and old.spec.api_type != api.spec.api_type:
         result.errors.append(
             invalid(p.child("apiType"), api.spec.api_type, "apiType cannot be changed; create a new GlanceAPI")

@@ -828,3 +828,30 @@ def test_sizes_must_be_quantities_at_admission(field: str, value: dict, ok: bool
     assert (bad == []) == ok
     if not ok:
         assert "must be a Kubernetes quantity such as 10G or 500Gi" in bad[0]
+
+
+# --- defect 28: a single API with a certificate for one endpoint only --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("layout", "tls", "served"),
+    [
+        pytest.param("single", {"public": {"secretName": "p"}}, "HTTPS with the public certificate", id="public"),
+        pytest.param("single", {"internal": {"secretName": "i"}}, "plain HTTP", id="internal"),
+        pytest.param("single", {"public": {"secretName": "p"}, "internal": {"secretName": "i"}}, None, id="both"),
+        pytest.param("single", {}, None, id="neither"),
+        pytest.param("edge", {"internal": {"secretName": "i"}}, None, id="edge-serves-one-endpoint"),
+    ],
+)
+def test_mixed_tls_on_a_single_api_warns_defect_28(layout: str, tls: dict[str, Any], served: str | None) -> None:
+    g = glance({"default": {"type": layout, "tls": {"api": tls}}, "main": SINGLE}, keystone="main")
+    api = glance_api(layout, tls={"api": tls})
+    for result, field in ((create(g), "spec.glanceAPIs[default].tls"), (validate_glance_api(api), "spec.tls")):
+        assert result.ok
+        tls_warnings = [w for w in result.warnings if ".tls:" in w]
+        if served is None:
+            assert tls_warnings == []
+        else:
+            (warning,) = tls_warnings
+            assert warning.startswith(f"{field}: a single API serves its public and internal endpoints on one port")
+            assert served in warning and "tls.api.internal.secretName and tls.api.public.secretName" in warning
