@@ -40,8 +40,9 @@ from ..runtime.controller import Controller, Result
 from ..runtime.events import EventRecorder
 from ..runtime.kinds import GLANCE, GLANCE_API, Kind
 from . import conditions as cond
-from . import limits
+from . import keystoneapi, limits
 from .conditions import Condition, Conditions
+from .keystoneapi import KEYSTONE_API
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,6 @@ DATABASE = Kind("mariadb.openstack.org/v1beta1", "MariaDBDatabase")
 ACCOUNT = Kind("mariadb.openstack.org/v1beta1", "MariaDBAccount")
 KEYSTONE_SERVICE = Kind("keystone.openstack.org/v1beta1", "KeystoneService")
 NAD = Kind("k8s.cni.cncf.io/v1", "NetworkAttachmentDefinition")
-KEYSTONE_API = Kind("keystone.openstack.org/v1beta1", "KeystoneAPI")
 
 # Condition types and messages (spec §8.1, lib-common constants).
 DB_READY, DBSYNC_READY, MEMCACHED_READY = "DBReady", "DBSyncReady", "MemcachedReady"
@@ -566,14 +566,12 @@ class GlanceController:
 
     def keystone_admin(self, ns: str) -> limits.AdminAuth:
         """Admin credentials from the (single) KeystoneAPI in the namespace; KeystoneError if unusable."""
-        apis = self.cache.list(KEYSTONE_API, ns)
-        if len(apis) != 1:
-            raise limits.KeystoneError(f"expected one KeystoneAPI in namespace {ns}, found {len(apis)}")
-        kapi = apis[0]
-        spec, status = kapi.get("spec") or {}, kapi.get("status") or {}
-        url = (status.get("apiEndpoints") or {}).get("internal")
-        if not url:
-            raise limits.KeystoneError(f"KeystoneAPI {kapi['metadata']['name']} has no internal endpoint yet")
+        try:
+            kapi = keystoneapi.keystone_api(self.cache, ns)
+            url = keystoneapi.endpoint(kapi, "internal")
+        except keystoneapi.KeystoneAPIUnusable as exc:
+            raise limits.KeystoneError(str(exc)) from exc
+        spec = kapi.get("spec") or {}
         secret_name = spec.get("secret") or ""
         selector = (spec.get("passwordSelectors") or {}).get("admin") or "AdminPassword"
         password = decode(self.cache.get(SECRET, ns, secret_name), selector)
@@ -586,7 +584,7 @@ class GlanceController:
             user=str(spec.get("adminUser") or "admin"),
             password=password,
             project=str(spec.get("adminProject") or "admin"),
-            region=str(status.get("region") or spec.get("region") or "regionOne"),
+            region=keystoneapi.region(kapi) or "regionOne",
             ca_bundle=ca,
         )
 
@@ -770,7 +768,9 @@ class GlanceController:
         status["conditions"] = conditions.finish(previous.get("conditions") or [])
         await self.writer.patch_status(live, status)
         if self.events is not None:
-            await self.events.transitions(live, cond.transitions(previous.get("conditions") or [], status["conditions"]))
+            await self.events.transitions(
+                live, cond.transitions(previous.get("conditions") or [], status["conditions"])
+            )
         return Result()
 
     async def reconcile_delete(self, live: Obj) -> Result:

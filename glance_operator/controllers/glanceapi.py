@@ -37,10 +37,10 @@ from ..runtime.controller import Controller, Result
 from ..runtime.events import EventRecorder
 from ..runtime.kinds import GLANCE_API, Kind
 from . import conditions as cond
+from . import keystoneapi
 from .conditions import Condition, Conditions
 from .glance import (
     ACCOUNT,
-    KEYSTONE_API,
     MEMCACHED,
     NAD,
     SECRET,
@@ -50,6 +50,7 @@ from .glance import (
     nad_gateway,
     password_problem,
 )
+from .keystoneapi import KEYSTONE_API
 
 log = logging.getLogger(__name__)
 
@@ -386,34 +387,15 @@ class GlanceAPIController:
         return Database(api.spec.database_hostname, account["spec"].get("userName", ""), password, tls)
 
     def keystone(self, p: Pass) -> Keystone:
-        apis = self.cache.list(KEYSTONE_API, p.api.metadata.namespace)
-        if len(apis) != 1:
+        try:
+            kapi = keystoneapi.keystone_api(self.cache, p.api.metadata.namespace)
+            urls = keystoneapi.endpoint(kapi, "internal"), keystoneapi.endpoint(kapi, "public")
+        except keystoneapi.KeystoneAPIUnusable as exc:
             p.conditions.set(
-                cond.false(
-                    CONFIG_READY,
-                    cond.ERROR,
-                    cond.WARNING,
-                    f"Service config create error occurred expected one KeystoneAPI, found {len(apis)}",
-                )
+                cond.false(CONFIG_READY, cond.ERROR, cond.WARNING, f"Service config create error occurred {exc}")
             )
-            raise Waiting
-        status = apis[0].get("status") or {}
-        endpoints = status.get("apiEndpoints") or {}
-        if not endpoints.get("internal") or not endpoints.get("public"):
-            p.conditions.set(
-                cond.false(
-                    CONFIG_READY,
-                    cond.ERROR,
-                    cond.WARNING,
-                    "Service config create error occurred KeystoneAPI endpoints are not published yet",
-                )
-            )
-            raise Waiting
-        return Keystone(
-            endpoints["internal"],
-            endpoints["public"],
-            status.get("region") or (apis[0].get("spec") or {}).get("region") or "",
-        )
+            raise Waiting from exc
+        return Keystone(*urls, keystoneapi.region(kapi))
 
     def application_credential(self, p: Pass) -> ApplicationCredential | None:
         name = p.api.spec.auth.application_credential_secret
