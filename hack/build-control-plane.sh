@@ -39,19 +39,34 @@ BUILD_FLAGS=(-trimpath -p "$GOMAXPROCS")
 transient_re='(dial tcp|i/o timeout|connection (reset|refused)|TLS handshake|unexpected EOF|EOF$|temporary failure|Temporary failure|timeout awaiting|502 Bad Gateway|503 Service|504 Gateway|429 Too Many|context deadline exceeded|no such host)'
 
 # run_retry DESC CMD...: up to 3 tries with backoff; a non-transient failure stops at once.
+# The command's stdout is passed on once it succeeds. `go mod download -json` reports a failure in
+# the "Error" field of the JSON on stdout (nothing on stderr), so that field counts as error text too:
+# it is printed, checked for transient errors, and fails the attempt even if go exited 0.
+RETRY_DELAY=${RETRY_DELAY:-10}  # seconds; the n-th retry waits n * RETRY_DELAY
 run_retry() {
   local desc=$1; shift
-  local attempt out rc
-  out=$(mktemp)
+  local attempt out err rc errors
+  out=$(mktemp) err=$(mktemp)
   for attempt in 1 2 3; do
-    if "$@" 2>"$out"; then cat "$out" >&2; rm -f "$out"; return 0; else rc=$?; fi
-    cat "$out" >&2
-    if ! grep -Eq "$transient_re" "$out" || [ "$attempt" = 3 ]; then
-      rm -f "$out"; die "$desc failed (exit $rc, attempt $attempt)"
+    if "$@" >"$out" 2>"$err"; then rc=0; else rc=$?; fi
+    errors=$(json_errors <"$out")
+    if [ "$rc" = 0 ] && [ -z "$errors" ]; then
+      cat "$err" >&2; cat "$out"; rm -f "$out" "$err"; return 0
     fi
-    log "$desc: transient error, retrying in $((attempt * 10))s (attempt $attempt/3)"
-    sleep $((attempt * 10))
+    [ -z "$errors" ] || printf '%s\n' "$errors" >>"$err"
+    [ "$rc" != 0 ] || rc=1  # exited 0 but the JSON output reports an error
+    cat "$err" >&2
+    if ! grep -Eq "$transient_re" "$err" || [ "$attempt" = 3 ]; then
+      rm -f "$out" "$err"; die "$desc failed (exit $rc, attempt $attempt)${errors:+: $errors}"
+    fi
+    log "$desc: transient error, retrying in $((attempt * RETRY_DELAY))s (attempt $attempt/3)"
+    sleep $((attempt * RETRY_DELAY))
   done
+}
+
+# json_errors < JSON: the "Error" fields of `go ... -json` output (JSON-unescaped), one per line.
+json_errors() {
+  sed -nE 's/^\s*"Error": "(.*)",?$/\1/p' | sed -e 's/\\\\/\x01/g' -e 's/\\"/"/g' -e 's/\\n/\n/g' -e 's/\\t/\t/g' -e 's/\x01/\\/g'
 }
 
 # version_of BIN: the first line of the binary's version output (fails if the binary does).
@@ -169,22 +184,27 @@ build_kwok() {
 }
 
 # --- main --------------------------------------------------------------------------------------
-mkdir -p "$cache"
-if command -v flock >/dev/null 2>&1; then
-  # Two test sessions on a fresh machine must not build into the same files at once.
-  exec 9>"$cache/.build-control-plane.lock"
-  flock -n 9 || { log "another build is running, waiting for it"; flock 9; }
-fi
-targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(etcd kubernetes kwok)
-total_start=$(date +%s)
-log "go: $("$GO" version); cache: $cache"
-for t in "${targets[@]}"; do
-  case $t in
-    etcd) build_etcd ;;
-    kubernetes | k8s) build_kubernetes ;;
-    kwok) build_kwok ;;
-    *) die "unknown target '$t' (expected etcd, kubernetes, kwok)" ;;
-  esac
-done
-log "all done in $(($(date +%s) - total_start))s"
+main() {
+  mkdir -p "$cache"
+  if command -v flock >/dev/null 2>&1; then
+    # Two test sessions on a fresh machine must not build into the same files at once.
+    exec 9>"$cache/.build-control-plane.lock"
+    flock -n 9 || { log "another build is running, waiting for it"; flock 9; }
+  fi
+  targets=("$@")
+  [ ${#targets[@]} -gt 0 ] || targets=(etcd kubernetes kwok)
+  total_start=$(date +%s)
+  log "go: $("$GO" version); cache: $cache"
+  for t in "${targets[@]}"; do
+    case $t in
+      etcd) build_etcd ;;
+      kubernetes | k8s) build_kubernetes ;;
+      kwok) build_kwok ;;
+      *) die "unknown target '$t' (expected etcd, kubernetes, kwok)" ;;
+    esac
+  done
+  log "all done in $(($(date +%s) - total_start))s"
+}
+
+# Sourcing the script (tests/unit/testing/test_build_control_plane.py) only defines the functions.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then main "$@"; fi

@@ -49,7 +49,16 @@ _STATE_ENTRIES = ("etcd", "pki", "logs", "volumes", "kcm", "scheduler", "kubecon
 
 
 def crd_files() -> list[Path]:
-    """Our CRDs (or upstream Glance's until ours exist), then the dependencies' CRDs."""
+    """Our CRDs (or upstream Glance's until ours exist), then the dependencies' CRDs.
+
+    testing/crds/ holds CRDs we wrote for dependencies that have no operator here (today only the
+    NetworkAttachmentDefinition, k8s.cni.cncf.io/v1). Each is installed only when the shared
+    dependency CRDs lack a file of that name: the same CRD applied twice would just overwrite itself,
+    and the shared copy is the reference every other test and helper is written against. For the
+    NAD the two are equivalent for the operator (it looks NADs up by name and reads the
+    `spec.config` string, which both define the same way; ours only adds descriptions and the
+    implicit apiVersion/kind/metadata); tests/unit/testing/test_fallback_crds.py keeps them equivalent.
+    """
     own = sorted(OWN_CRDS.glob("*.yaml"))
     if not own:
         own = sorted((SHARED_CRDS / "upstream-glance").glob("*.yaml"))

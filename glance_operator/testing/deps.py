@@ -23,7 +23,11 @@ queue. Status is merge-patched only when it differs from what the real operator 
   `quorumqueues: "true"`; `status.secretName`; TransportURLReady and Ready.
 * Memcached: on start one `memcached` per namespace; `serverList`
   (`memcached-0.memcached.<ns>.svc:11211`, ...), `serverListWithInet`, `tlsSupport`, Ready.
-* Topology: nothing (infra-operator's Topology controller sets no status).
+* Topology: nothing to play. infra-operator runs no controller for it and its CRD's status is an
+  object without fields (no conditions, no observedGeneration), so, as in production, a Topology is
+  usable as soon as it exists; the player neither watches nor writes it. `Topology` is still a known
+  kind: wait_for() reads it and hold() accepts it, but a hold changes nothing (nothing can make an
+  existing Topology not ready; to test a missing one, do not create it).
 
 `hold(kind, name=None)` keeps matching dependencies not ready (Ready False, reason `Requested`,
 severity `Info`, the operator's own "in progress" message) until `release(...)`.
@@ -67,6 +71,7 @@ from glance_operator.testing.deps_status import (
     RECONCILED,
     SECRET,
     SERVICE,
+    STATUSLESS,
     TRANSPORT_URL,
     WATCHED_ONLY,
     KindInfo,
@@ -123,7 +128,7 @@ def _info(kind: str | KindInfo) -> KindInfo:
         return kind
     if kind in KINDS:
         return KINDS[kind]
-    for info in KINDS.values():
+    for info in (*KINDS.values(), *STATUSLESS):
         if kind.lower() in (info.kind.lower(), info.plural):
             return info
     raise ValueError(f"unknown kind {kind!r}")
@@ -239,7 +244,7 @@ class DependencyPlayer:
         for h in hold:
             kind, name = parse_hold(h) if isinstance(h, str) else (ds.canonical_kind(h[0]), h[1])
             self._holds.add((kind, name))
-        self._res: dict[str, Any] = {info.kind: resource_class(info) for info in KINDS.values()}
+        self._res: dict[str, Any] = {info.kind: resource_class(info) for info in (*KINDS.values(), *STATUSLESS)}
         self._cache: dict[str, dict[tuple[str, str], Obj]] = {kind: {} for kind in KINDS}
         self._tombstones: dict[str, dict[tuple[str, str], int]] = {kind: {} for kind in KINDS}
         self._queue: WorkQueue | None = None
@@ -317,7 +322,8 @@ class DependencyPlayer:
         """Keep `kind` (every object, or only `name`) not ready until released."""
         k = ds.canonical_kind(kind)
         self._holds.add((k, name))
-        self._log("hold", kind=k, name=name)
+        no_effect = "none: no status to hold back" if k in {i.kind for i in STATUSLESS} else None
+        self._log("hold", kind=k, name=name, effect=no_effect)
         self._requeue_all()
 
     def release(self, kind: str, name: str | None = None) -> None:

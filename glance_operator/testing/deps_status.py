@@ -40,6 +40,7 @@ KEYSTONE_ENDPOINT = KindInfo("KeystoneEndpoint", "keystone.openstack.org", "v1be
 TRANSPORT_URL = KindInfo("TransportURL", "rabbitmq.openstack.org", "v1beta1", "transporturls")
 RABBITMQ = KindInfo("RabbitMq", "rabbitmq.openstack.org", "v1beta1", "rabbitmqs")
 MEMCACHED = KindInfo("Memcached", "memcached.openstack.org", "v1beta1", "memcacheds")
+TOPOLOGY = KindInfo("Topology", "topology.openstack.org", "v1beta1", "topologies")
 SECRET = KindInfo("Secret", "", "v1", "secrets")
 SERVICE = KindInfo("Service", "", "v1", "services")
 
@@ -56,9 +57,14 @@ RECONCILED: tuple[KindInfo, ...] = (
 # Kinds only read (their changes re-trigger the reconciled kinds that use them).
 WATCHED_ONLY: tuple[KindInfo, ...] = (GALERA, RABBITMQ, SECRET, SERVICE)
 KINDS: dict[str, KindInfo] = {k.kind: k for k in RECONCILED + WATCHED_ONLY}
+# Dependencies whose operator publishes no status, so there is nothing to play: a Topology is ready as
+# soon as it exists (infra-operator runs no Topology controller; the CRD's status is an object without
+# fields, so the apiserver would drop any condition written there). Neither watched nor reconciled;
+# known so that wait_for() can read them and hold() accepts them (holding one changes nothing).
+STATUSLESS: tuple[KindInfo, ...] = (TOPOLOGY,)
 # `--hold` accepts the reconciled kinds plus Galera (= the database server: no DB Service, every
-# MariaDBDatabase on it waits for the server).
-HOLDABLE: dict[str, str] = {k.kind.lower(): k.kind for k in (*RECONCILED, GALERA)}
+# MariaDBDatabase on it waits for the server) and the status-less kinds (no effect).
+HOLDABLE: dict[str, str] = {k.kind.lower(): k.kind for k in (*RECONCILED, GALERA, *STATUSLESS)}
 
 
 def canonical_kind(kind: str) -> str:
@@ -66,7 +72,7 @@ def canonical_kind(kind: str) -> str:
     key = kind.strip().lower()
     if key in HOLDABLE:
         return HOLDABLE[key]
-    for info in (*RECONCILED, GALERA):
+    for info in (*RECONCILED, GALERA, *STATUSLESS):
         if key == info.plural:
             return info.kind
     raise ValueError(f"unknown dependency kind {kind!r}; one of: {', '.join(sorted(HOLDABLE.values()))}")

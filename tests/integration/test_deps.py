@@ -27,6 +27,7 @@ pytestmark = pytest.mark.integration
 MARIADB = "mariadb.openstack.org/v1beta1"
 KEYSTONE = "keystone.openstack.org/v1beta1"
 RABBITMQ = "rabbitmq.openstack.org/v1beta1"
+TOPOLOGY = "topology.openstack.org/v1beta1"
 RFC3339_SECONDS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 CONDITION_KEYS = {"type", "status", "reason", "severity", "message", "lastTransitionTime"}
@@ -108,6 +109,19 @@ def keystone_endpoint(name: str, endpoints: dict[str, str]) -> Obj:
         "kind": "KeystoneEndpoint",
         "metadata": {"name": name},
         "spec": {"serviceName": "glance", "endpoints": endpoints},
+    }
+
+
+def topology(name: str) -> Obj:
+    return {
+        "apiVersion": TOPOLOGY,
+        "kind": "Topology",
+        "metadata": {"name": name},
+        "spec": {
+            "topologySpreadConstraints": [
+                {"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "DoNotSchedule"}
+            ]
+        },
     }
 
 
@@ -397,6 +411,149 @@ async def test_hold_after_ready_keeps_outputs(deps: DependencyPlayer, api: KubeA
     assert cond(again)["lastTransitionTime"] >= cond(ready)["lastTransitionTime"]
 
 
+def without_time(condition: Obj) -> Obj:
+    return {k: v for k, v in condition.items() if k != "lastTransitionTime"}
+
+
+async def test_held_keystone_api_keeps_its_services_waiting_until_released(
+    client: AsyncClient, api: KubeApi, namespace: str
+) -> None:
+    async with DependencyPlayer(client, [namespace], hold=["KeystoneAPI"]) as deps:
+        keystone = await deps.wait_for("KeystoneAPI", "keystone", namespace, has_condition("Ready", "False"))
+        assert without_time(cond(keystone)) == {
+            "type": "Ready",
+            "status": "False",
+            "reason": "Requested",
+            "severity": "Info",
+            "message": "Deployment in progress",
+        }
+        assert cond(keystone, "DeploymentReady")["status"] == "False"
+        assert keystone["status"]["readyCount"] == 0
+        assert_lib_common_conditions(keystone)
+
+        # Like keystone-operator, a KeystoneService waits for the KeystoneAPI and registers nothing.
+        api.create(secret("osp-secret", GlancePassword="12345678"), namespace)
+        api.create(keystone_service("glance"), namespace)
+        service = await deps.wait_for(
+            "KeystoneService", "glance", namespace, has_condition("KeystoneAPIReady", "False", "Requested")
+        )
+        assert cond(service)["status"] == "False"
+        assert cond(service, "KeystoneAPIReady")["message"] == "KeystoneAPI not yet ready"
+        assert "serviceID" not in service["status"]
+
+        deps.release("KeystoneAPI")
+        keystone = await deps.wait_ready("KeystoneAPI", "keystone", namespace)
+        assert keystone["status"]["readyCount"] == 1
+        service = await deps.wait_ready("KeystoneService", "glance", namespace)
+        assert HEX32.match(service["status"]["serviceID"])
+
+
+async def test_held_keystone_service_keeps_its_endpoints_waiting_until_released(
+    client: AsyncClient, api: KubeApi, namespace: str
+) -> None:
+    async with DependencyPlayer(client, [namespace], hold=["keystoneservices/glance"]) as deps:
+        api.create(secret("osp-secret", GlancePassword="12345678"), namespace)
+        api.create(keystone_service("glance"), namespace)
+        service = await deps.wait_for(
+            "KeystoneService",
+            "glance",
+            namespace,
+            has_condition("KeystoneServiceOSServiceReady", "False", "Requested"),
+        )
+        assert without_time(cond(service)) == {
+            "type": "Ready",
+            "status": "False",
+            "reason": "Requested",
+            "severity": "Info",
+            "message": "Keystone Service registration not started",
+        }
+        assert cond(service, "KeystoneAPIReady")["status"] == "True"  # only the service itself is held
+        assert "serviceID" not in service["status"]
+        assert_lib_common_conditions(service)
+
+        internal = {"internal": f"http://glance-default-internal.{namespace}.svc:9292"}
+        api.create(keystone_endpoint("glance-default-internal", internal), namespace)
+        endpoint = await deps.wait_for(
+            "KeystoneEndpoint",
+            "glance-default-internal",
+            namespace,
+            has_condition("KeystoneServiceReady", "False", "Requested"),
+        )
+        assert cond(endpoint)["status"] == "False"
+        assert "endpointIDs" not in endpoint["status"]
+
+        deps.release("KeystoneService", "glance")
+        service = await deps.wait_ready("KeystoneService", "glance", namespace)
+        endpoint = await deps.wait_ready("KeystoneEndpoint", "glance-default-internal", namespace)
+        assert endpoint["status"]["serviceID"] == service["status"]["serviceID"]
+        assert set(endpoint["status"]["endpointIDs"]) == {"internal"}
+
+
+async def test_held_mariadb_account_stays_not_ready_until_released(
+    client: AsyncClient, api: KubeApi, namespace: str
+) -> None:
+    async with DependencyPlayer(client, [namespace], hold=["MariaDBAccount/glance"]) as deps:
+        api.create(mariadb_database("glance"), namespace)
+        for name in ("glance", "other"):
+            api.create(mariadb_account(name), namespace)
+            api.create(secret(f"{name}-db-secret", DatabasePassword="x" * 32), namespace)
+        account = await deps.wait_for(
+            "MariaDBAccount", "glance", namespace, has_condition("MariaDBAccountReady", "False", "Requested")
+        )
+        assert without_time(cond(account)) == {
+            "type": "Ready",
+            "status": "False",
+            "reason": "Requested",
+            "severity": "Info",
+            "message": "MariaDBAccount create / drop not started",
+        }
+        assert cond(account, "MariaDBDatabaseReady")["status"] == "True"  # its database is not held
+        assert "currentSecret" not in account["status"]
+        assert_lib_common_conditions(account)
+        await deps.wait_ready("MariaDBAccount", "other", namespace)  # a hold by name holds only that one
+
+        deps.release("MariaDBAccount", "glance")
+        account = await deps.wait_ready("MariaDBAccount", "glance", namespace)
+        assert account["status"]["currentSecret"] == "glance-db-secret"
+
+
+async def test_topology_is_ready_once_it_exists_and_a_hold_changes_nothing(
+    client: AsyncClient, api: KubeApi, namespace: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """infra-operator runs no Topology controller and the CRD's status has no fields: there is nothing
+    to play or hold back. The kind is known (hold, release, wait_for accept it); the player never writes it."""
+    caplog.set_level(logging.INFO, logger="glance_operator.testing.deps")
+    async with DependencyPlayer(client, [namespace], hold=["Topology"]) as deps:
+        assert deps.is_held("Topology", "spread")
+        created = api.create(topology("spread"), namespace)
+        topo = await deps.wait_for("topologies", "spread", namespace)
+        assert topo["metadata"]["uid"] == created["metadata"]["uid"]
+
+        # What a player could write is dropped by the apiserver: the schema has no status fields.
+        status_path = path(api, TOPOLOGY, "Topology", namespace, "spread") + "/status"
+        patched = api.merge_patch(
+            status_path,
+            {"status": {"conditions": [{"type": "Ready", "status": "False"}], "observedGeneration": 1}},
+        )
+        assert not patched.get("status")
+
+        deps.release("Topology")
+        assert not deps.is_held("Topology", "spread")
+        deps.hold("Topology", "spread")
+        # Held or not, the player leaves it alone: once it has played something else after both the hold and the
+        # release, the Topology is still at the version the status patch above produced.
+        api.create(mariadb_database("glance"), namespace)
+        await deps.wait_ready("MariaDBDatabase", "glance", namespace)
+        now = api.read(TOPOLOGY, "Topology", "spread", namespace)
+        assert now is not None and now["metadata"]["resourceVersion"] == patched["metadata"]["resourceVersion"]
+        assert not now.get("status") and not now["metadata"].get("finalizers")
+
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "glance_operator.testing.deps"]
+    holds = [line for line in lines if line["action"] == "hold" and line["kind"] == "Topology"]
+    assert holds and all(line["effect"].startswith("none") for line in holds), holds
+    assert not [line for line in lines if line.get("kind") == "Topology" and line["action"] not in ("hold", "release")]
+
+
 async def test_unexpected_objects_do_not_stop_the_player(deps: DependencyPlayer, api: KubeApi, namespace: str) -> None:
     # no dbName label: not ready, with a reason
     api.create({**mariadb_database("nolabel"), "metadata": {"name": "nolabel"}}, namespace)
@@ -491,8 +648,9 @@ def test_merge_patch_diff_replaces_nested_maps() -> None:
 def test_hold_kinds_and_go_maps() -> None:
     assert ds.canonical_kind("keystoneendpoints") == "KeystoneEndpoint"
     assert ds.canonical_kind("MEMCACHED") == "Memcached"
+    assert ds.canonical_kind("Topology") == ds.canonical_kind("topologies") == "Topology"
     with pytest.raises(ValueError, match="unknown dependency kind"):
-        ds.canonical_kind("Topology")
+        ds.canonical_kind("Horizon")
     assert ds.go_map({"public": "p", "internal": "i"}) == "map[internal:i public:p]"
     assert ds.stable_id("x", "uid") == ds.stable_id("x", "uid") != ds.stable_id("y", "uid")
 
