@@ -213,36 +213,22 @@ def _mixed_tls_warning(api: GlanceAPITemplate, single: bool, p: Path) -> list[st
 
 
 def validate_glance_create(glance: Glance) -> Result:
-    result = Result()
-    spec = glance.spec
-    result.errors.extend(_key_errors(glance))
-    _deprecated_bus(glance, result)
-    result.errors.extend(_topology_errors(spec.topology_ref, path("spec"), glance.metadata.namespace))
-    result.errors.extend(_quantity_errors(spec.storage.storage_request, spec.image_cache.size, path("spec")))
-    top_level_file = _top_level_file(glance, result)
-    for key in sorted(spec.glance_apis):
-        api = spec.glance_apis[key]
-        p = path("spec", "glanceAPIs").key(key)
-        if api.type == "split":
-            result.warnings.append(SPLIT_DEPRECATED_MSG)
-        result.warnings.extend(_mixed_tls_warning(api, api.type == "single", p))
-        result.errors.extend(_topology_errors(api.topology_ref, p, glance.metadata.namespace))
-        result.errors.extend(_quantity_errors(api.storage.storage_request, api.image_cache.size, p))
-        result.errors.extend(_backend_errors(key, api, top_level_file, p))
-        result.errors.extend(_override_errors(api, p))
-    result.errors.extend(_keystone_endpoint_errors(glance))
-    return result
+    return _validate_glance(glance, None)
 
 
 def validate_glance_update(glance: Glance, old: Glance) -> Result:
+    return _validate_glance(glance, old)
+
+
+def _validate_glance(glance: Glance, old: Glance | None) -> Result:
+    """The create rules; on update (``old`` given) also the immutability rules of 3.3."""
     result = Result()
     spec = glance.spec
     result.errors.extend(_key_errors(glance))
     _deprecated_bus(glance, result)
-    old_bus = old.spec.notification_bus_instance
     new_bus = spec.notification_bus_instance
     # any change but clearing is refused, including setting it where it was unset
-    if new_bus and new_bus != (old_bus or ""):
+    if old is not None and new_bus and new_bus != (old.spec.notification_bus_instance or ""):
         result.errors.append(
             forbidden(
                 DEPRECATED_BUS,
@@ -261,7 +247,7 @@ def validate_glance_update(glance: Glance, old: Glance) -> Result:
         result.warnings.extend(_mixed_tls_warning(api, api.type == "single", p))
         result.errors.extend(_topology_errors(api.topology_ref, p, glance.metadata.namespace))
         result.errors.extend(_quantity_errors(api.storage.storage_request, api.image_cache.size, p))
-        previous = old.spec.glance_apis.get(key)
+        previous = old.spec.glance_apis.get(key) if old is not None else None
         if previous is not None and (previous.type or "split") != (api.type or "split"):
             result.errors.append(invalid(p, key, LAYOUT_IMMUTABLE_MSG))
         result.errors.extend(_backend_errors(key, api, top_level_file, p))
