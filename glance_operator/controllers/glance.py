@@ -131,6 +131,20 @@ def password_problem(value: str | None) -> str | None:
     return None
 
 
+def require_memcached(cache: Cache, conditions: Conditions, namespace: str, name: str) -> Obj:
+    """The Memcached, Ready; else MemcachedReady False (Error while missing, Requested while not ready)."""
+    memcached = cache.get(MEMCACHED, namespace, name)
+    waiting = " Memcached instance has not been provisioned"  # upstream's leading space
+    if memcached is None:
+        conditions.set(cond.false(MEMCACHED_READY, cond.ERROR, cond.WARNING, waiting))
+        raise Waiting
+    if not cond.is_ready(memcached):
+        conditions.set(cond.false(MEMCACHED_READY, cond.REQUESTED, cond.INFO, waiting))
+        raise Waiting
+    conditions.set(cond.true(MEMCACHED_READY, " Memcached instance has been provisioned"))
+    return memcached
+
+
 def namespace_owner(glances: list[Obj]) -> Obj | None:
     """The Glance that manages a namespace: the oldest one (then by name).
 
@@ -393,16 +407,7 @@ class GlanceController:
         return str(secret)
 
     def check_memcached(self, p: Pass) -> None:
-        g = p.glance
-        memcached = self.cache.get(MEMCACHED, g.metadata.namespace, g.spec.memcached_instance)
-        waiting = " Memcached instance has not been provisioned"
-        if memcached is None:
-            p.conditions.set(cond.false(MEMCACHED_READY, cond.ERROR, cond.WARNING, waiting))
-            raise Waiting
-        if not cond.is_ready(memcached):
-            p.conditions.set(cond.false(MEMCACHED_READY, cond.REQUESTED, cond.INFO, waiting))
-            raise Waiting
-        p.conditions.set(cond.true(MEMCACHED_READY, " Memcached instance has been provisioned"))
+        require_memcached(self.cache, p.conditions, p.glance.metadata.namespace, p.glance.spec.memcached_instance)
 
     def check_service_secret(self, p: Pass) -> None:
         g = p.glance

@@ -49,6 +49,7 @@ from .glance import (
     decode,
     nad_gateway,
     password_problem,
+    require_memcached,
 )
 from .keystoneapi import KEYSTONE_API
 
@@ -96,6 +97,14 @@ class Pass:
     live: Obj
     conditions: Conditions
     status: dict[str, Any]
+
+
+def config_error(p: Pass, detail: str) -> Waiting:
+    """ServiceConfigReady False with upstream's message prefix; the caller raises what it returns."""
+    p.conditions.set(
+        cond.false(CONFIG_READY, cond.ERROR, cond.WARNING, f"Service config create error occurred {detail}")
+    )
+    return Waiting(detail)
 
 
 def _ns_name(obj: Obj) -> ObjKey:
@@ -261,8 +270,7 @@ class GlanceAPIController:
         try:
             objs = build_glance_api(api, facts)
         except RenderError as exc:
-            conds.set(cond.false(CONFIG_READY, cond.ERROR, cond.WARNING, f"Service config create error occurred {exc}"))
-            raise Waiting from exc
+            raise config_error(p, str(exc)) from exc
         await self.ensure_services(p, objs)
         await self.ensure_keystone_endpoint(p, objs)
         await self.writer.ensure(objs.config_secret)
@@ -298,15 +306,7 @@ class GlanceAPIController:
 
     def memcached(self, p: Pass) -> Memcached:
         api = p.api
-        obj = self.cache.get(MEMCACHED, api.metadata.namespace, api.spec.memcached_instance)
-        waiting = " Memcached instance has not been provisioned"
-        if obj is None:
-            p.conditions.set(cond.false(MEMCACHED_READY, cond.ERROR, cond.WARNING, waiting))
-            raise Waiting
-        if not cond.is_ready(obj):
-            p.conditions.set(cond.false(MEMCACHED_READY, cond.REQUESTED, cond.INFO, waiting))
-            raise Waiting
-        p.conditions.set(cond.true(MEMCACHED_READY, " Memcached instance has been provisioned"))
+        obj = require_memcached(self.cache, p.conditions, api.metadata.namespace, api.spec.memcached_instance)
         status = obj.get("status") or {}
         spec = obj.get("spec") or {}
         tls = bool((spec.get("tls") or {}).get("secretName"))
@@ -372,16 +372,7 @@ class GlanceAPIController:
         secret_name = ((account or {}).get("spec") or {}).get("secret") or f"{api.spec.database_account}-db-secret"
         password = decode(self.cache.get(SECRET, ns, secret_name), "DatabasePassword")
         if account is None or password is None or not api.spec.database_hostname:
-            p.conditions.set(
-                cond.false(
-                    CONFIG_READY,
-                    cond.ERROR,
-                    cond.WARNING,
-                    "Service config create error occurred waiting for MariaDBAccount "
-                    f"{api.spec.database_account} and its Secret",
-                )
-            )
-            raise Waiting
+            raise config_error(p, f"waiting for MariaDBAccount {api.spec.database_account} and its Secret")
         database = self.cache.get(Kind("mariadb.openstack.org/v1beta1", "MariaDBDatabase"), ns, names.DB_NAME)
         tls = bool(((database or {}).get("status") or {}).get("tlsSupport"))
         return Database(api.spec.database_hostname, account["spec"].get("userName", ""), password, tls)
@@ -391,10 +382,7 @@ class GlanceAPIController:
             kapi = keystoneapi.keystone_api(self.cache, p.api.metadata.namespace)
             urls = keystoneapi.endpoint(kapi, "internal"), keystoneapi.endpoint(kapi, "public")
         except keystoneapi.KeystoneAPIUnusable as exc:
-            p.conditions.set(
-                cond.false(CONFIG_READY, cond.ERROR, cond.WARNING, f"Service config create error occurred {exc}")
-            )
-            raise Waiting from exc
+            raise config_error(p, str(exc)) from exc
         return Keystone(*urls, keystoneapi.region(kapi))
 
     def application_credential(self, p: Pass) -> ApplicationCredential | None:
@@ -403,26 +391,10 @@ class GlanceAPIController:
             return None
         secret = self.cache.get(SECRET, p.api.metadata.namespace, name)
         if secret is None:
-            p.conditions.set(
-                cond.false(
-                    CONFIG_READY,
-                    cond.ERROR,
-                    cond.WARNING,
-                    f"Service config create error occurred ApplicationCredential secret not found: {name}",
-                )
-            )
-            raise Waiting
+            raise config_error(p, f"ApplicationCredential secret not found: {name}")
         ac_id, ac_secret = decode(secret, "AC_ID"), decode(secret, "AC_SECRET")
         if not ac_id or not ac_secret:
-            p.conditions.set(
-                cond.false(
-                    CONFIG_READY,
-                    cond.ERROR,
-                    cond.WARNING,
-                    f"Service config create error occurred ApplicationCredential secret missing required keys: {name}",
-                )
-            )
-            raise Waiting
+            raise config_error(p, f"ApplicationCredential secret missing required keys: {name}")
         return ApplicationCredential(ac_id, ac_secret)
 
     async def consume_application_credential(self, p: Pass) -> None:
@@ -455,15 +427,7 @@ class GlanceAPIController:
         secret = self.cache.get(SECRET, p.api.metadata.namespace, name)
         url = decode(secret, "transport_url")
         if url is None:
-            p.conditions.set(
-                cond.false(
-                    CONFIG_READY,
-                    cond.ERROR,
-                    cond.WARNING,
-                    f"Service config create error occurred notification Secret {name} not found",
-                )
-            )
-            raise Waiting
+            raise config_error(p, f"notification Secret {name} not found")
         return Notifications(url, decode(secret, "quorumqueues") == "true")
 
     def config_secrets(self, p: Pass) -> tuple[tuple[str, dict[str, str]], ...]:
@@ -473,24 +437,14 @@ class GlanceAPIController:
         for name in p.api.spec.custom_service_config_secrets:
             secret = self.cache.get(SECRET, p.api.metadata.namespace, name)
             if secret is None:
-                p.conditions.set(
-                    cond.false(
-                        CONFIG_READY,
-                        cond.ERROR,
-                        cond.WARNING,
-                        f"Service config create error occurred Secret {name} not found",
-                    )
-                )
-                raise Waiting
+                raise config_error(p, f"Secret {name} not found")
             data = {k: base64.b64decode(v).decode() for k, v in (secret.get("data") or {}).items()}
             # the webhook cannot see Secret content: check it here, before any pod gets it (no values shown)
             for key, text in sorted(data.items()):
                 problems += [f"Secret {name} key {key}: {e}" for e in check_config(text, stores).errors]
             out.append((name, data))
         if problems:
-            message = "Service config create error occurred " + "; ".join(problems)
-            p.conditions.set(cond.false(CONFIG_READY, cond.ERROR, cond.WARNING, message))
-            raise Waiting
+            raise config_error(p, "; ".join(problems))
         return tuple(out)
 
     def endpoint_id(self, api: GlanceAPI) -> str:
