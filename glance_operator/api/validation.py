@@ -27,6 +27,12 @@ DNS1123_LABEL_MSG = (
     "start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for "
     "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
 )
+DNS1035_LABEL = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
+DNS1035_LABEL_MSG = (
+    "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic "
+    "character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for "
+    "validation is '[a-z]([-a-z0-9]*[a-z0-9])?')"
+)
 # Pod label values (controller-revision-hash = "<statefulset>-<hash of up to 10 chars>") are limited
 # to 63 characters, so a StatefulSet name may have at most 63 - 11 characters.
 MAX_STATEFULSET_NAME = 63 - 11
@@ -80,6 +86,17 @@ class Result:
 def max_key_length(glance_name: str, api_type: str) -> int:
     suffix = STATEFULSET_SUFFIX.get(api_type, STATEFULSET_SUFFIX["split"])
     return MAX_STATEFULSET_NAME - (len(glance_name) + len(suffix) + 2)
+
+
+def _name_errors(name: str, kind: str) -> list[FieldError]:
+    """The name starts the API's Service names, which must be DNS-1035 labels.
+
+    Beyond upstream, which admits e.g. `1glance` or `my.glance` and then fails to create the Services on
+    every pass. An empty name is left to the apiserver (generateName fills it after admission).
+    """
+    if not name or DNS1035_LABEL.fullmatch(name):
+        return []
+    return [invalid(path("metadata", "name"), name, f"{DNS1035_LABEL_MSG}; the {kind} name starts its Services' names")]
 
 
 def _key_errors(glance: Glance) -> list[FieldError]:
@@ -224,6 +241,7 @@ def _validate_glance(glance: Glance, old: Glance | None) -> Result:
     """The create rules; on update (``old`` given) also the immutability rules of 3.3."""
     result = Result()
     spec = glance.spec
+    result.errors.extend(_name_errors(glance.metadata.name, "Glance"))
     result.errors.extend(_key_errors(glance))
     _deprecated_bus(glance, result)
     new_bus = spec.notification_bus_instance
@@ -272,6 +290,7 @@ def validate_glance_api(api: GlanceAPI, old: GlanceAPI | None = None) -> Result:
     """Checks upstream never ran on GlanceAPI (defect 37). Layout rules belong to the owning Glance."""
     result = Result()
     p = path("spec")
+    result.errors.extend(_name_errors(api.metadata.name, "GlanceAPI"))
     result.errors.extend(_topology_errors(api.spec.topology_ref, p, api.metadata.namespace))
     result.errors.extend(_quantity_errors(api.spec.storage.storage_request, api.spec.image_cache.size, p))
     for problem in enabled_backends(api.spec.custom_service_config).problems:

@@ -855,3 +855,30 @@ def test_mixed_tls_on_a_single_api_warns_defect_28(layout: str, tls: dict[str, A
             (warning,) = tls_warnings
             assert warning.startswith(f"{field}: a single API serves its public and internal endpoints on one port")
             assert served in warning and "tls.api.internal.secretName and tls.api.public.secretName" in warning
+
+
+# --- names that cannot start a Service name (beyond upstream) --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "ok"),
+    [("glance", True), ("g1", True), ("", True), ("1glance", False), ("my.glance", False), ("glance-", False)],
+)
+def test_name_must_start_service_names(name: str, ok: bool) -> None:
+    """Upstream admits these and then fails to create the Services on every pass."""
+    for result, kind in (
+        (create(glance({"default": SINGLE}, name=name)), "Glance"),
+        (
+            validate_glance_api(
+                GlanceAPI.model_validate({"metadata": {"name": name, "namespace": NS}, "spec": {"containerImage": "i"}})
+            ),
+            "GlanceAPI",
+        ),
+    ):
+        errs = [e for e in result.errors if e.path == "metadata.name"]
+        if ok:
+            assert errs == []
+        else:
+            (e,) = errs
+            assert str(e).startswith(f'metadata.name: Invalid value: "{name}": a DNS-1035 label must consist')
+            assert str(e).endswith(f"the {kind} name starts its Services' names")
