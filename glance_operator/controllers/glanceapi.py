@@ -314,6 +314,7 @@ class GlanceAPIController:
         mtls_secret = mtls.get("sslVerifyMode") in ("Request", "Require") and status.get("mtlsCertSecret")
         return Memcached(
             servers=tuple(status.get("serverList") or ()),
+            servers_with_inet=tuple(status.get("serverListWithInet") or ()),
             tls=tls,
             mtls_secret=str(mtls_secret) if mtls_secret else None,
         )

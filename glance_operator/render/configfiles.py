@@ -15,6 +15,7 @@ Secrets and their keys:
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,6 +130,8 @@ class ApiConfigParams:
     memcached_servers: tuple[str, ...] = ()
     memcached_tls: bool = False  # the Memcached serves TLS
     memcached_mtls: bool = False  # ... and requires client certificates (mounted at the mtls.* paths)
+    # Memcached status.serverListWithInet (template key MemcachedServersWithInet); `inet6:` entries mean IPv6.
+    memcached_servers_with_inet: tuple[str, ...] = ()
     # KeystoneAPI status.region. The config's region keys are rendered only together with endpoint_id
     # (spec 6.9); custom-config templates get {{ .Region }} whenever it is known (defect 19).
     region: str | None = None
@@ -148,6 +151,12 @@ class ApiConfigParams:
             raise ValueError("image_cache_size_bytes must not be negative")
         # Accept any sequence from callers but keep the dataclass hashable.
         object.__setattr__(self, "memcached_servers", tuple(self.memcached_servers))
+        object.__setattr__(self, "memcached_servers_with_inet", tuple(self.memcached_servers_with_inet))
+
+    @property
+    def authtoken_memcached_servers(self) -> str:
+        """``[keystone_authtoken] memcached_servers`` (defect 31, see :func:`memcached_client_servers`)."""
+        return memcached_client_servers(self.memcached_servers, self.memcached_servers_with_inet)
 
     @property
     def show_locations(self) -> bool:
@@ -189,6 +198,30 @@ class VHost:
         return self.tls_cert_file is not None
 
 
+def _is_ipv6_literal(host: str) -> bool:
+    try:
+        return isinstance(ipaddress.ip_address(host.strip("[]")), ipaddress.IPv6Address)
+    except ValueError:
+        return False
+
+
+def memcached_client_servers(servers: Sequence[str], servers_with_inet: Sequence[str] = ()) -> str:
+    """keystonemiddleware's ``memcached_servers`` from Memcached ``serverList`` (defect 31, IPv6 part).
+
+    keystonemiddleware's python-memcached client resolves a plain ``host:port`` over IPv4 only; upstream
+    computes ``MemcachedServersWithInet`` (``inet6:[host]:port`` on IPv6) but renders the plain list, so on an
+    IPv6-only cluster the token cache never connects. When the Memcached is IPv6 (an ``inet6:`` entry in
+    ``serverListWithInet``, or a server given as an IPv6 literal), each server is written
+    ``inet6:[host]:port``, keeping serverList's port (the TLS port when TLS is on; serverListWithInet always
+    names the plain port). IPv4 keeps upstream's plain list, byte for byte.
+    """
+    hosts = [(host, port) for host, _, port in (s.rpartition(":") for s in servers)]
+    ipv6 = any(w.startswith("inet6:") for w in servers_with_inet) or any(_is_ipv6_literal(h) for h, _ in hosts)
+    if not ipv6:
+        return ",".join(servers)
+    return ",".join(f"inet6:[{host.strip('[]')}]:{port}" for host, port in hosts)
+
+
 def api_endpoints(api_type: str) -> tuple[str, ...]:
     """Endpoints served by an API type: single serves both, external public, internal and edge internal."""
     if api_type == "single":
@@ -207,24 +240,30 @@ def build_vhosts(
     namespace: str,
     api_timeout: int,
     tls_endpoints: Collection[str] = (),
+    borrowed_cert: str | None = None,
 ) -> tuple[VHost, ...]:
     """The upstream vhost set: ``glance-<endpoint>.<ns>.svc`` aliased to the StatefulSet's headless name.
 
     ``tls_endpoints`` names the endpoints with a certificate Secret. The ServerNames are upstream's fixed
     ones, not the Service DNS names (defect 28, kept); build :class:`VHost` directly to deviate.
+    ``borrowed_cert`` names the endpoint whose certificate the endpoints without one serve: all vhosts of
+    one port must agree on TLS (defect 28, fixed; see ``build_glance_api``).
     """
     sts = glance_api_name if api_type == "single" else f"{glance_api_name}-api"
-    return tuple(
-        VHost(
-            endpoint=endpoint,
-            server_name=f"glance-{endpoint}.{namespace}.svc",
-            server_alias=f"{sts}.{namespace}.svc",
-            timeout=api_timeout,
-            tls_cert_file=f"/etc/pki/tls/certs/{endpoint}.crt" if endpoint in tls_endpoints else None,
-            tls_key_file=f"/etc/pki/tls/private/{endpoint}.key" if endpoint in tls_endpoints else None,
+    out = []
+    for endpoint in api_endpoints(api_type):
+        cert = endpoint if endpoint in tls_endpoints else borrowed_cert
+        out.append(
+            VHost(
+                endpoint=endpoint,
+                server_name=f"glance-{endpoint}.{namespace}.svc",
+                server_alias=f"{sts}.{namespace}.svc",
+                timeout=api_timeout,
+                tls_cert_file=f"/etc/pki/tls/certs/{cert}.crt" if cert else None,
+                tls_key_file=f"/etc/pki/tls/private/{cert}.key" if cert else None,
+            )
         )
-        for endpoint in api_endpoints(api_type)
-    )
+    return tuple(out)
 
 
 def render_config(params: ApiConfigParams) -> str:
@@ -242,7 +281,7 @@ def render_config(params: ApiConfigParams) -> str:
         ac=params.application_credential,
         service_user=params.service_user,
         service_password=params.service_password,
-        memcached_servers=",".join(params.memcached_servers),
+        memcached_servers=params.authtoken_memcached_servers,
         memcached_mtls=params.memcached_mtls,
         memcached_tls=params.memcached_tls,
         endpoint_id=params.endpoint_id or None,
@@ -301,8 +340,8 @@ def template_parameters(params: ApiConfigParams) -> dict[str, TemplateValue]:
     """Upstream's GlanceAPI template map, as seen by ``{{ .Key }}`` in custom config (must-get-right 14).
 
     Keys are present under the same conditions as upstream, except ``Region`` which is present whenever
-    the KeystoneAPI region is known (defect 19). ``VHosts``/``Wsgi``/``MemcachedServersWithInet`` are not
-    scalars or not computed here; referencing them reports a missing key.
+    the KeystoneAPI region is known (defect 19). ``VHosts``/``Wsgi`` are not scalars; referencing them
+    reports a missing key.
     """
     values: dict[str, TemplateValue] = {
         "ServiceUser": params.service_user,
@@ -315,6 +354,7 @@ def template_parameters(params: ApiConfigParams) -> dict[str, TemplateValue]:
         "ShowImageDirectUrl": params.show_locations,
         "ShowMultipleLocations": params.show_locations,
         "MemcachedServers": ",".join(params.memcached_servers),
+        "MemcachedServersWithInet": ",".join(params.memcached_servers_with_inet),
     }
     if params.application_credential is not None:
         values["ApplicationCredentialID"] = params.application_credential.id

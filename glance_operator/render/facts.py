@@ -33,9 +33,12 @@ class Keystone:
 
 @dataclass(frozen=True)
 class Memcached:
-    servers: tuple[str, ...] = ()
+    servers: tuple[str, ...] = ()  # status.serverList, `host:port` (the TLS port when the Memcached serves TLS)
     tls: bool = False
     mtls_secret: str | None = None  # client certificate Secret when the Memcached requires mTLS
+    # status.serverListWithInet: `inet:[host]:11211`, or `inet6:[host]:11211` when the Memcached Service is
+    # IPv6 (upstream's MemcachedServersWithInet; its `inet6:` prefix is how we learn the IP family, defect 31)
+    servers_with_inet: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

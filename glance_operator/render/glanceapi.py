@@ -263,6 +263,13 @@ def _merge(base: Obj, patch: Obj) -> Obj:
     return out
 
 
+MIXED_TLS_WARNING = (
+    "tls: a single API serves its public and internal endpoints on one port, and only one of them has a "
+    "certificate; both are served {served}, as the public endpoint's setting decides. Set "
+    "tls.api.internal.secretName and tls.api.public.secretName together, or neither"
+)
+
+
 def _endpoint_url(override: RoutedOverrideSpec | None, svc: str, namespace: str, tls: bool) -> str:
     if override is not None and override.endpoint_url:
         return override.endpoint_url
@@ -303,9 +310,17 @@ def build_glance_api(api: GlanceAPI, facts: GlanceAPIFacts) -> GlanceAPIObjects:
         "internal": spec.tls.api.internal.secret_name or "",
         "public": spec.tls.api.public.secret_name or "",
     }
-    tls_endpoints = [e for e in endpoints if tls_secret[e]]
     main_endpoint = "internal" if api_type in ("internal", "edge") else "public"
-    scheme = "HTTPS" if tls_secret[main_endpoint] else "HTTP"
+    # One port serves every endpoint of the pod, so TLS is the port's, decided by the main endpoint as the
+    # probes and URISCHEME are (upstream). Defect 28: a single API with a certificate for one endpoint only
+    # got one SSL and one plain vhost on the same port, which breaks one of them (or the probes); here
+    # both vhosts follow the port, an endpoint without a certificate serves the main endpoint's, and the
+    # reported URLs say what is served.
+    port_tls = bool(tls_secret[main_endpoint])
+    tls_endpoints = [e for e in endpoints if tls_secret[e] and port_tls]
+    if len(endpoints) > 1 and bool(tls_secret["internal"]) != bool(tls_secret["public"]):
+        warnings.append(MIXED_TLS_WARNING.format(served="HTTPS" if port_tls else "plain HTTP"))
+    scheme = "HTTPS" if port_tls else "HTTP"
     ca_bundle = spec.tls.ca_bundle_secret_name
 
     # --- backends (5.2 step 4) ---
@@ -336,6 +351,7 @@ def build_glance_api(api: GlanceAPI, facts: GlanceAPIFacts) -> GlanceAPIObjects:
         service_password=facts.service_password,
         application_credential=facts.application_credential,
         memcached_servers=facts.memcached.servers,
+        memcached_servers_with_inet=facts.memcached.servers_with_inet,
         memcached_tls=facts.memcached.tls,
         memcached_mtls=bool(facts.memcached.mtls_secret),
         region=facts.keystone.region or None,
@@ -352,6 +368,7 @@ def build_glance_api(api: GlanceAPI, facts: GlanceAPIFacts) -> GlanceAPIObjects:
         namespace=namespace,
         api_timeout=api_timeout,
         tls_endpoints=tls_endpoints,
+        borrowed_cert=main_endpoint if port_tls else None,
     )
     rendered: RenderedSecret = glance_api_secret(
         params,
@@ -441,7 +458,7 @@ def build_glance_api(api: GlanceAPI, facts: GlanceAPIFacts) -> GlanceAPIObjects:
                 "spec": svc_spec,
             }
         )
-        api_endpoints[endpoint] = _endpoint_url(override, svc_name, namespace, bool(tls_secret[endpoint]))
+        api_endpoints[endpoint] = _endpoint_url(override, svc_name, namespace, port_tls)
 
     # --- KeystoneEndpoint (5.4) ---
     keystone_endpoint: Obj | None = None

@@ -15,6 +15,7 @@ have it. Both commands are prefixed with the worker script writing ``01-config.c
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -272,6 +273,43 @@ def ca_bundle_mount() -> Obj:
     return _mount(CA_BUNDLE_VOLUME, CA_BUNDLE_PATH, read_only=True, sub_path=CA_BUNDLE_KEY)
 
 
+_VOLUME_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+# every other volume name a GlanceAPI pod can have (the PVC templates included)
+POD_VOLUMES = frozenset(
+    {"config-data", "glance-config-dir", "logs", "scripts", "run-httpd", CA_BUNDLE_VOLUME, "glance", "glance-cache"}
+    | {name for name, _, _ in CINDER_HOST_PATHS}
+    | {"internal-tls-certs", "public-tls-certs"}
+)
+
+
+def config_secret_volumes(config_secrets: Sequence[str]) -> list[tuple[str, str]]:
+    """``(volume name, Secret name)`` per ``customServiceConfigSecrets`` entry.
+
+    Upstream names the volume like the Secret; that is kept whenever it is a valid volume name (a DNS-1123
+    label of at most 63 characters) no other pod volume uses. A Secret name with dots, longer than 63
+    characters, or equal to a pod volume (``logs``, ``glance``, ...) made the StatefulSet invalid upstream
+    (or, once deduplicated, replaced that volume); such an entry gets ``config-secret-<i>`` instead.
+    """
+    used = set(POD_VOLUMES)
+    keep = []
+    for name in config_secrets:
+        ok = len(name) <= 63 and _VOLUME_NAME.fullmatch(name) is not None and name not in used
+        keep.append(ok)
+        if ok:
+            used.add(name)
+    out = []
+    for i, (name, ok) in enumerate(zip(config_secrets, keep, strict=True)):
+        volume = name
+        if not ok:
+            volume, n = f"config-secret-{i}", 0
+            while volume in used:
+                n += 1
+                volume = f"config-secret-{i}-{n}"
+            used.add(volume)
+        out.append((volume, name))
+    return out
+
+
 def config_volume_mounts(
     *,
     httpd: bool,
@@ -301,7 +339,8 @@ def config_volume_mounts(
         mounts.append(_mount("glance", "/var/lib/glance"))
     mounts.extend(extra)
     mounts.extend(
-        _mount(name, f"/var/lib/config-data/secret-{i}", read_only=True) for i, name in enumerate(config_secrets)
+        _mount(volume, f"/var/lib/config-data/secret-{i}", read_only=True)
+        for i, (volume, _) in enumerate(config_secret_volumes(config_secrets))
     )
     if cinder:
         mounts.extend(_mount(name, path, read_only=ro) for name, path, ro in CINDER_MOUNTS)
@@ -359,7 +398,7 @@ def api_volumes(
     """Pod volumes in upstream order. ``tls_secrets``: ``(endpoint, secretName)`` in endpoint order."""
     volumes = [_secret_volume("config-data", config_secret, CONFIG_MODE)]
     volumes.extend(extra)
-    volumes.extend(_secret_volume(name, name, CONFIG_MODE) for name in config_secrets)
+    volumes.extend(_secret_volume(volume, name, CONFIG_MODE) for volume, name in config_secret_volumes(config_secrets))
     if cinder:
         for name, path, or_create in CINDER_HOST_PATHS:
             host: Obj = {"path": path}

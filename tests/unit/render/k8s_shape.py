@@ -10,6 +10,8 @@ DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
 ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
+DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+DATA_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 
 # Kinds whose name must be a DNS-1123 label (Services; pod producers, so pod names/labels stay valid).
 LABEL_NAMED = {"Service": 63, "StatefulSet": 52, "CronJob": 52}
@@ -32,9 +34,27 @@ def check_labels(labels: dict[str, str], where: str) -> list[str]:
     return errors
 
 
+def check_annotations(annotations: dict[str, str], where: str) -> list[str]:
+    errors = []
+    for key, value in annotations.items():
+        if not _label_key_ok(key):
+            errors.append(f"{where}: invalid annotation key {key!r}")
+        if not isinstance(value, str):
+            errors.append(f"{where}: annotation {key} is not a string")
+    return errors
+
+
 def check_pod_spec(spec: dict[str, Any], where: str) -> list[str]:
     errors = []
     volumes = [v["name"] for v in spec.get("volumes", [])]
+    for v in spec.get("volumes", []):
+        source = v.get("secret")
+        if source is not None:
+            if not DNS1123_SUBDOMAIN.match(source.get("secretName", "")) or len(source["secretName"]) > 253:
+                errors.append(f"{where}: volume {v['name']} has an invalid secretName")
+            for item in source.get("items", []):
+                if not DATA_KEY.match(item["key"]):
+                    errors.append(f"{where}: volume {v['name']} has an invalid item key {item['key']!r}")
     if len(volumes) != len(set(volumes)):
         errors.append(f"{where}: duplicate volume names {volumes}")
     for v in volumes:
@@ -48,6 +68,9 @@ def check_pod_spec(spec: dict[str, Any], where: str) -> list[str]:
             errors.append(f"{where}: invalid container name {c['name']!r}")
         if not c.get("image", None) and c.get("image") != "":
             errors.append(f"{where}: container {c['name']} without image key")
+        env_names = [e.get("name") for e in c.get("env", [])]
+        if len(env_names) != len(set(env_names)):
+            errors.append(f"{where}: duplicate env names in {c['name']}")
         for e in c.get("env", []):
             if not e.get("name") or not ENV_NAME.match(e["name"]):
                 errors.append(f"{where}: bad env name {e!r}")
@@ -78,11 +101,14 @@ def check_object(obj: dict[str, Any]) -> list[str]:
     if not meta.get("namespace"):
         errors.append(f"{where}: namespace missing")
     errors += check_labels(meta.get("labels", {}), where)
+    errors += check_annotations(meta.get("annotations", {}), where)
     for ref in meta.get("ownerReferences", []):
         if not ref.get("uid") or not ref.get("name") or not ref.get("kind"):
             errors.append(f"{where}: incomplete ownerReference {ref}")
     spec = obj.get("spec", {})
     if kind == "Service":
+        if not DNS1035_LABEL.match(name):  # Service names are RFC 1035 labels: they start with a letter
+            errors.append(f"{where}: Service name must be a DNS-1035 label")
         errors += check_labels(spec.get("selector", {}), f"{where} selector")
         for port in spec.get("ports", []):
             if len(port.get("name", "")) > 63 or not DNS1123_LABEL.match(port.get("name", "")):
@@ -90,6 +116,7 @@ def check_object(obj: dict[str, Any]) -> list[str]:
     if kind == "StatefulSet":
         template = spec["template"]
         errors += check_labels(template["metadata"].get("labels", {}), f"{where} pod")
+        errors += check_annotations(template["metadata"].get("annotations", {}), f"{where} pod")
         selector = spec["selector"]["matchLabels"]
         if any(template["metadata"]["labels"].get(k) != v for k, v in selector.items()):
             errors.append(f"{where}: selector does not match the pod labels")
@@ -106,7 +133,16 @@ def check_object(obj: dict[str, Any]) -> list[str]:
     if kind == "CronJob":
         job = spec["jobTemplate"]
         errors += check_labels(job["metadata"].get("labels", {}), f"{where} job")
+        errors += check_annotations(job["metadata"].get("annotations", {}), f"{where} job")
         errors += check_pod_spec(job["spec"]["template"]["spec"], where)
-    if kind == "Secret" and not isinstance(obj.get("data"), dict):
-        errors.append(f"{where}: data missing")
+    if kind == "Job":
+        template = spec["template"]
+        errors += check_labels(template.get("metadata", {}).get("labels", {}), f"{where} pod")
+        errors += check_annotations(template.get("metadata", {}).get("annotations", {}), f"{where} pod")
+        errors += check_pod_spec(template["spec"], where)
+    if kind == "Secret":
+        if not isinstance(obj.get("data"), dict):
+            errors.append(f"{where}: data missing")
+        else:
+            errors += [f"{where}: invalid data key {k!r}" for k in obj["data"] if not DATA_KEY.match(k)]
     return errors

@@ -310,6 +310,42 @@ def test_memcached(servers: tuple[str, ...], tls: bool, mtls: bool, expected: di
     assert {k: v for k, v in ks.items() if k.startswith("memcache")} == expected
 
 
+IPV6_WITH_INET = (
+    "inet6:[memcached-0.memcached.openstack.svc]:11211",
+    "inet6:[memcached-1.memcached.openstack.svc]:11211",
+)
+
+
+@pytest.mark.parametrize(
+    ("servers", "with_inet", "expected"),
+    [
+        # IPv4: upstream's plain serverList, byte for byte (no spurious rollout on takeover)
+        ((M0, M1), ("inet:[memcached-0.memcached.openstack.svc]:11211",), f"{M0},{M1}"),
+        ((M0, M1), (), f"{M0},{M1}"),
+        # IPv6 (serverListWithInet says inet6): python-memcached needs inet6:[host]:port
+        ((M0, M1), IPV6_WITH_INET, ",".join(IPV6_WITH_INET)),
+        # ... keeping serverList's port, the TLS one when the Memcached serves TLS
+        (
+            ("memcached-0.memcached.openstack.svc:11212",),
+            IPV6_WITH_INET[:1],
+            "inet6:[memcached-0.memcached.openstack.svc]:11212",
+        ),
+        # IPv6 literals are recognised without serverListWithInet
+        (("[fd00::10]:11211", "fd00::11:11211"), (), "inet6:[fd00::10]:11211,inet6:[fd00::11]:11211"),
+        (("10.0.0.1:11211",), (), "10.0.0.1:11211"),
+    ],
+)
+def test_memcached_ipv6_servers_use_the_inet6_style_defect_31(
+    servers: tuple[str, ...], with_inet: tuple[str, ...], expected: str
+) -> None:
+    """defect 31 (IPv6 part): upstream computes MemcachedServersWithInet (inet6:[host]:port) but never uses it."""
+    ks = conf(memcached_servers=servers, memcached_servers_with_inet=with_inet)["keystone_authtoken"]
+    assert ks["memcached_servers"] == expected
+    values = cf.template_parameters(params(memcached_servers=servers, memcached_servers_with_inet=with_inet))
+    assert values["MemcachedServers"] == ",".join(servers)  # the template map keeps upstream's values
+    assert values["MemcachedServersWithInet"] == ",".join(with_inet)
+
+
 @pytest.mark.parametrize("bad", ["split", "", "External"])
 def test_api_type_is_validated(bad: str) -> None:
     with pytest.raises(ValueError, match="api_type"):

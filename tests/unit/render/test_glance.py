@@ -169,6 +169,21 @@ def test_db_sync_job() -> None:
     assert job["spec"]["template"]["metadata"]["annotations"] == {"k8s.v1.cni.cncf.io/networks": "[]"}
 
 
+def test_db_load_metadefs_gets_the_config_dir_defect_39() -> None:
+    """defect 39: upstream runs `glance-manage db_load_metadefs` without `--config-dir`."""
+    (container,) = build_glance(glance(), FACTS).db_sync_job["spec"]["template"]["spec"]["containers"]
+    assert container["command"] == ["/bin/bash"]
+    assert container["args"] == [
+        "-c",
+        "glance-manage --config-dir /etc/glance/glance.conf.d db sync glance && "
+        "glance-manage --config-dir /etc/glance/glance.conf.d db_load_metadefs",
+    ]
+    # the directory given is the one the job's config files are mounted at
+    assert {"name": "db-sync-config-data", "mountPath": "/etc/glance/glance.conf.d", "readOnly": True} in container[
+        "volumeMounts"
+    ]
+
+
 def test_preserve_jobs_drops_the_ttl() -> None:
     job = build_glance(glance({"preserveJobs": True}), FACTS).db_sync_job
     assert "ttlSecondsAfterFinished" not in job["spec"]

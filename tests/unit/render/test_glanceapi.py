@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from typing import Any
 
 import pytest
@@ -412,9 +413,55 @@ def test_internal_scheme_follows_internal_tls_only() -> None:
     tls = {"api": {"public": {"secretName": "cert-public"}}}
     internal = build_glance_api(make_api("glance-default-internal", "internal", tls=tls), FACTS)
     assert env_of(containers(internal)["glance-httpd"])["URISCHEME"] == "HTTP"
-    single = build_glance_api(make_api(tls=tls), FACTS)
-    assert env_of(containers(single)["glance-httpd"])["URISCHEME"] == "HTTPS"
-    assert single.api_endpoints["internal"].startswith("http://")
+    assert internal.api_endpoints["internal"].startswith("http://")
+    assert "SSLEngine on" not in secret_text(internal, "10-glance-wsgi.conf")
+
+
+def _vhost_blocks(objs: Any) -> dict[str, str]:
+    text = secret_text(objs, "10-glance-wsgi.conf")
+    return {
+        re.search(r"ServerName (\S+)", b).group(1): b  # type: ignore[union-attr]
+        for b in re.findall(r"<VirtualHost \*:9292>(.*?)</VirtualHost>", text, flags=re.S)
+    }
+
+
+@pytest.mark.parametrize("with_cert", ["public", "internal"])
+def test_single_api_with_one_certificate_serves_one_protocol_defect_28(with_cert: str) -> None:
+    """Upstream put an SSL and a plain vhost on the one port of a single API; one of them (or the probes) broke.
+
+    Here the port's protocol is the public endpoint's (as the probes' scheme is upstream), both vhosts
+    follow it, the reported URLs match what is served, and the user is warned.
+    """
+    objs = build_glance_api(make_api(tls={"api": {with_cert: {"secretName": f"cert-{with_cert}"}}}), FACTS)
+    blocks = _vhost_blocks(objs)
+    assert set(blocks) == {"glance-internal.openstack.svc", "glance-public.openstack.svc"}
+    httpd = containers(objs)["glance-httpd"]
+    tls_mounts = [m["mountPath"] for m in httpd["volumeMounts"] if "tls-certs" in m["name"]]
+    if with_cert == "public":
+        assert all("SSLEngine on" in b and "/etc/pki/tls/certs/public.crt" in b for b in blocks.values())
+        assert set(objs.api_endpoints.values()) == {
+            "https://glance-default-internal.openstack.svc:9292",
+            "https://glance-default-public.openstack.svc:9292",
+        }
+        assert env_of(httpd)["URISCHEME"] == "HTTPS" and httpd["readinessProbe"]["httpGet"]["scheme"] == "HTTPS"
+        assert tls_mounts == ["/etc/pki/tls/certs/public.crt", "/etc/pki/tls/private/public.key"]
+    else:
+        assert not any("SSLEngine" in b for b in blocks.values())
+        assert all(u.startswith("http://") for u in objs.api_endpoints.values())
+        assert env_of(httpd)["URISCHEME"] == "HTTP" and httpd["readinessProbe"]["httpGet"]["scheme"] == "HTTP"
+        assert tls_mounts == []
+    (warning,) = [w for w in objs.warnings if w.startswith("tls:")]
+    assert ("served HTTPS" if with_cert == "public" else "served plain HTTP") in warning
+
+
+def test_single_api_with_both_certificates_serves_each_its_own() -> None:
+    tls = {"api": {"public": {"secretName": "cert-public"}, "internal": {"secretName": "cert-internal"}}}
+    objs = build_glance_api(make_api(tls=tls), FACTS)
+    blocks = _vhost_blocks(objs)
+    assert "/etc/pki/tls/certs/internal.crt" in blocks["glance-internal.openstack.svc"]
+    assert "/etc/pki/tls/certs/public.crt" in blocks["glance-public.openstack.svc"]
+    assert all(u.startswith("https://") for u in objs.api_endpoints.values())
+    assert not [w for w in objs.warnings if w.startswith("tls:")]
 
 
 # --- storage and cache --------------------------------------------------------------------------
@@ -481,6 +528,94 @@ def test_cache_on() -> None:
     assert by_name(pod_spec["volumes"], "glance-cache")["persistentVolumeClaim"] == {
         "claimName": "glance-cache-glance-default-single-0"
     }
+
+
+def test_cache_jobs_mount_the_custom_config_files_defect_22() -> None:
+    """defect 22: upstream's cleaner/pruner see only 00-config.conf, so the user's cache options (02, 03) are lost."""
+    api = make_api(
+        imageCache={"size": "1G"},
+        customServiceConfig="[DEFAULT]\nimage_cache_driver = centralized_db\n",
+        customServiceConfigSecrets=["cache-secret"],
+        tls={"caBundleSecretName": "ca"},
+    )
+    objs = build_glance_api(api, FACTS)
+    assert [c["metadata"]["name"] for c in objs.cronjobs] == [
+        "glance-default-single-0-cleaner",
+        "glance-default-single-0-pruner",
+    ]
+    for cronjob in objs.cronjobs:
+        pod_spec = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        config = by_name(pod_spec["volumes"], "image-cache-config-data")["secret"]
+        assert config["secretName"] == "glance-default-single-config-data"
+        assert [i["key"] for i in config["items"]] == ["00-config.conf", "02-config.conf", "03-config.conf"]
+        (c,) = pod_spec["containers"]
+        mounts = {m["mountPath"]: m for m in c["volumeMounts"]}
+        assert mounts["/etc/glance/glance.conf.d"]["name"] == "image-cache-config-data"
+        assert mounts["/etc/my.cnf"] == {
+            "name": "config-data",
+            "mountPath": "/etc/my.cnf",
+            "subPath": "my.cnf",
+            "readOnly": True,
+        }
+        assert "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem" in mounts
+        assert mounts["/var/lib/glance/image-cache"]["name"] == "glance-cache"
+        assert c["args"][1].endswith("--config-dir /etc/glance/glance.conf.d")
+    assert "image_cache_driver = centralized_db" in secret_text(objs, "02-config.conf")
+
+
+def test_cache_job_names_fit_the_cronjob_limit_defect_22() -> None:
+    """defect 22: `<sts>-<n>-cleaner` could exceed the 52-character CronJob name limit."""
+    api = make_api(
+        "glance-averyveryverylongnamexx-external", "external", key="averyveryverylongnamexx", imageCache={"size": "1G"}
+    )
+    objs = build_glance_api(api, FACTS)
+    names = [c["metadata"]["name"] for c in objs.cronjobs]
+    assert all(len(n) <= CRONJOB_NAME_MAX for n in names), names
+    assert names[0].endswith("-cleaner") and names[1].endswith("-pruner")
+    assert len(set(names)) == 2
+
+
+def test_memcached_ipv6_from_serverlist_with_inet_defect_31() -> None:
+    """defect 31: on IPv6 the token cache servers are written inet6:[host]:port (upstream's WithInet style)."""
+    facts = GlanceAPIFacts(
+        **{
+            **FACTS.__dict__,
+            "memcached": Memcached(
+                servers=("memcached-0.memcached.openstack.svc:11211",),
+                servers_with_inet=("inet6:[memcached-0.memcached.openstack.svc]:11211",),
+            ),
+        }
+    )
+    config = secret_text(build_glance_api(make_api(), facts), "00-config.conf")
+    assert "memcached_servers = inet6:[memcached-0.memcached.openstack.svc]:11211\n" in config
+    assert "memcached_servers = memcached-0.memcached.openstack.svc:11211\n" in secret_text(
+        build_glance_api(make_api(), FACTS), "00-config.conf"
+    )
+
+
+def test_config_secret_volumes_have_valid_unique_names() -> None:
+    """Found by the Glance property test: upstream names each customServiceConfigSecrets volume like the Secret,
+    but a Secret name may have dots or 253 characters, or be `logs`/`glance`, which made the StatefulSet invalid
+    (or replaced the logs volume once deduplicated). Valid, free names are kept (no rollout on takeover)."""
+    long_name = "s" * 70
+    secrets = ["s3-creds", "my.secret", long_name, "logs", "glance", "config-secret-1"]
+    objs = build_glance_api(make_api(customServiceConfigSecrets=secrets), FACTS)
+    pod_spec = objs.statefulset["spec"]["template"]["spec"]
+    volumes = {v["name"]: v.get("secret", {}).get("secretName") for v in pod_spec["volumes"]}
+    mounts = {m["mountPath"]: m["name"] for m in containers(objs)["glance-httpd"]["volumeMounts"]}
+    expected = [
+        "s3-creds",
+        "config-secret-1-1",
+        "config-secret-2",
+        "config-secret-3",
+        "config-secret-4",
+        "config-secret-1",
+    ]
+    for i, (secret, volume) in enumerate(zip(secrets, expected, strict=True)):
+        assert mounts[f"/var/lib/config-data/secret-{i}"] == volume
+        assert volumes[volume] == secret
+    assert mounts["/var/log/glance"] == "logs" and volumes["logs"] is None  # still the emptyDir
+    assert check_object(objs.statefulset) == []
 
 
 def test_cache_off() -> None:
@@ -646,7 +781,8 @@ def test_nad_annotation_always_present() -> None:
 # --- probes -------------------------------------------------------------------------------------
 
 
-def test_probe_formulas_api_timeout_60() -> None:
+def test_probe_formulas_api_timeout_60_and_startup_probe_attached_defect_29() -> None:
+    """defect 29: upstream computes the startup probe but never attaches it; it is attached here."""
     httpd = containers(build_glance_api(make_api(), FACTS))["glance-httpd"]
     for probe in (httpd["livenessProbe"], httpd["readinessProbe"]):
         assert probe == {
