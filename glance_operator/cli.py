@@ -5,14 +5,17 @@ from __future__ import annotations
 import argparse
 import pathlib
 import sys
-from collections.abc import Iterator, Sequence
-from typing import Any, TextIO
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TextIO
 
 import yaml
 
 from .api.admission import admit
 from .api.defaults import Defaults
 from .api.schema import CRD_FILES, crd
+
+if TYPE_CHECKING:
+    from .runtime.manager import Options
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -90,6 +93,11 @@ def cmd_validate(args: argparse.Namespace, out: TextIO | None = None, err: TextI
             problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
             err.write(f"{source}{where}: invalid YAML: {problem}\n")
             return EXIT_INVALID
+        if not docs:
+            # an empty file (or only `---`/comments) is almost always the wrong file: say so, never a silent 0
+            err.write(f"no objects found in {label}\n")
+            status = EXIT_INVALID
+            continue
         for label, doc in docs:
             if _foreign(doc):
                 # supporting objects shipped next to a Glance (Secrets, ConfigMaps): not ours to judge
@@ -173,9 +181,8 @@ def cmd_render(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     from pydantic import ValidationError
 
-    from .api.v1beta1 import Glance
     from .render.glanceapi import RenderError
-    from .render.offline import FactsError, load_facts, render_all, reviewable
+    from .render.offline import FactsError, render_object, reviewable
 
     defaults = Defaults.from_env()
     try:
@@ -190,22 +197,19 @@ def cmd_render(args: argparse.Namespace) -> int:
     except yaml.YAMLError as exc:
         sys.stderr.write(f"invalid YAML: {str(exc).splitlines()[0]}\n")
         return EXIT_INVALID
-    glances = [(lbl, d) for lbl, d in docs if isinstance(d, dict) and d.get("kind") == "Glance"]
+    glances = [(lbl, d) for lbl, d in docs if isinstance(d, dict) and d.get("kind") in ("Glance", "GlanceAPI")]
     if not glances:
-        sys.stderr.write(f"{args.filename}: no Glance object found\n")
+        sys.stderr.write(f"{args.filename}: no Glance or GlanceAPI object found\n")
         return EXIT_INVALID
     out_docs: list[tuple[str, dict[str, Any]]] = []
     for lbl, doc in glances:
         result = admit(doc, defaults, namespace=args.namespace)
         if not result.allowed or result.object is None:
-            sys.stderr.write(f"{lbl}: Glance {result.name!r} is invalid:\n")
+            sys.stderr.write(f"{lbl}: {result.kind} {result.name!r} is invalid:\n")
             sys.stderr.write("".join(f"  {e}\n" for e in result.errors))
             return EXIT_INVALID
         try:
-            glance = Glance.model_validate(result.object)
-            glance.metadata.namespace = glance.metadata.namespace or args.namespace or "openstack"
-            facts = load_facts(raw_facts, glance.metadata.namespace)
-            objects, warnings = render_all(glance, facts)
+            objects, warnings, facts = render_object(result.object, raw_facts, args.namespace, [d for _, d in docs])
         except (FactsError, RenderError, ValidationError) as exc:
             sys.stderr.write(f"{lbl}: cannot render: {exc}\n")
             return EXIT_INVALID
@@ -233,31 +237,48 @@ def _run_async(coro: Any) -> int:
     return int(result or 0)
 
 
+def webhooks_enabled(environ: Mapping[str, str]) -> bool:
+    """Upstream's `os.Getenv("ENABLE_WEBHOOKS") != "false"` (glance-operator cmd/main.go), exactly.
+
+    Spec §3.1 only says "unless env ENABLE_WEBHOOKS=false"; upstream compares the exact string, so
+    unset, empty, "true", "0" and even "False"/"FALSE" leave the webhooks on. Several other openstack
+    operators lower-case the value first; glance-operator does not, and neither do we.
+    """
+    return environ.get("ENABLE_WEBHOOKS") != "false"
+
+
+def run_options(args: argparse.Namespace, environ: Mapping[str, str]) -> Options:
+    """The manager's options from `glance-operator run` flags and the environment upstream reads."""
+    from .runtime.manager import Options
+
+    return Options(
+        kubeconfig=args.kubeconfig,
+        namespace=args.namespace or environ.get("WATCH_NAMESPACE") or None,
+        leader_elect=args.leader_elect,
+        leader_election_namespace=args.leader_election_namespace,
+        lease_duration=float(environ.get("LEASE_DURATION", args.lease_duration)),
+        renew_deadline=float(environ.get("RENEW_DEADLINE", args.renew_deadline)),
+        retry_period=float(environ.get("RETRY_PERIOD", args.retry_period)),
+        health_probe_bind_address=args.health_probe_bind_address,
+        metrics_bind_address=args.metrics_bind_address,
+        workers=args.workers,
+        enable_webhooks=webhooks_enabled(environ),
+        webhook_host=args.webhook_host,
+        webhook_port=args.webhook_port,
+        webhook_cert_dir=args.webhook_cert_dir,
+    )
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     import asyncio
     import os
     import signal
 
     from .runtime import logs
-    from .runtime.manager import Manager, Options
+    from .runtime.manager import Manager
 
     logs.setup(args.log_level, args.log_format)
-    options = Options(
-        kubeconfig=args.kubeconfig,
-        namespace=args.namespace or os.environ.get("WATCH_NAMESPACE") or None,
-        leader_elect=args.leader_elect,
-        leader_election_namespace=args.leader_election_namespace,
-        lease_duration=float(os.environ.get("LEASE_DURATION", args.lease_duration)),
-        renew_deadline=float(os.environ.get("RENEW_DEADLINE", args.renew_deadline)),
-        retry_period=float(os.environ.get("RETRY_PERIOD", args.retry_period)),
-        health_probe_bind_address=args.health_probe_bind_address,
-        metrics_bind_address=args.metrics_bind_address,
-        workers=args.workers,
-        # as upstream: webhooks unless ENABLE_WEBHOOKS=false
-        enable_webhooks=os.environ.get("ENABLE_WEBHOOKS", "true").lower() != "false",
-        webhook_port=args.webhook_port,
-        webhook_cert_dir=args.webhook_cert_dir,
-    )
+    options = run_options(args, os.environ)
 
     async def main() -> int:
         manager = Manager(options)
@@ -324,6 +345,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--health-probe-bind-address", default=":8081", help="/healthz and /readyz; 0 disables")
     p.add_argument("--metrics-bind-address", default="0", help="Prometheus /metrics, e.g. :8443; 0 disables")
     p.add_argument("--workers", type=int, default=2, help="concurrent reconciles per controller")
+    # Host and port as controller-runtime's webhook.Options{Host, Port}. Not "--webhook-bind-address": upstream's
+    # cmd/main.go has a flag of that name that is the *port* (an int, default 9443), so a host there would mislead.
+    p.add_argument(
+        "--webhook-host",
+        default="",
+        help="address the admission webhook server listens on, e.g. 127.0.0.1 (default: all interfaces, "
+        "as a pod needs: the apiserver reaches it through the webhook Service)",
+    )
     p.add_argument("--webhook-port", type=int, default=9443, help="admission webhook HTTPS port")
     p.add_argument(
         "--webhook-cert-dir",

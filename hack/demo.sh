@@ -45,7 +45,8 @@ step "Starting the dependency player and the operator (logs: $dir/deps.log, $dir
 setsid nohup "$go" dev deps --kubeconfig "$KUBECONFIG" -n "$ns" >"$dir/deps.log" 2>&1 &
 echo $! >"$dir/deps.pid"
 setsid nohup "$go" run --kubeconfig "$KUBECONFIG" --namespace "$ns" --health-probe-bind-address 127.0.0.1:0 \
-  --metrics-bind-address 127.0.0.1:0 --webhook-port "$webhook_port" --webhook-cert-dir "$dir/webhook-certs" \
+  --metrics-bind-address 127.0.0.1:0 --webhook-host 127.0.0.1 --webhook-port "$webhook_port" \
+  --webhook-cert-dir "$dir/webhook-certs" \
   >"$dir/operator.log" 2>&1 &
 echo $! >"$dir/operator.pid"
 

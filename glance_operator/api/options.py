@@ -7,8 +7,11 @@ refuse at start-up, and the few options the operator manages itself are errors; 
 are warnings. Values holding template actions (`{{ .ServicePassword }}`) are rendered later by the
 controller and are not type-checked.
 
-`check_config` is also what the controller should run on `customServiceConfigSecrets` content once it
-can read those Secrets (they are not part of an admission review).
+`customServiceConfigSecrets` content is not part of any admission review, so the GlanceAPI controller
+runs `check_config` on every value of every listed Secret (with the store ids of the API's own
+`enabled_backends`) before it renders anything; problems set ServiceConfigReady False, naming Secret,
+key, line, section and option, and the config Secret and StatefulSet are not written or updated until
+they are fixed.
 """
 
 from __future__ import annotations
@@ -60,9 +63,10 @@ class Parsed:
     error: str = ""
 
 
-def parse_ini(text: str) -> Parsed:
+def parse_ini(text: str, show_values: bool = True) -> Parsed:
     """oslo.config's iniparser: `[section]`, `key = value` or `key: value`, indented continuation lines,
-    `#`/`;` comment lines; keys and section names (except DEFAULT) are case-folded, dashes read as `_`."""
+    `#`/`;` comment lines; keys and section names (except DEFAULT) are case-folded, dashes read as `_`.
+    Without `show_values`, error messages do not quote the offending line (Secret content)."""
     out = Parsed()
     section = ""
     last: Entry | None = None
@@ -77,7 +81,7 @@ def parse_ini(text: str) -> Parsed:
             continue
         if stripped.startswith("["):
             if not stripped.endswith("]") or not stripped[1:-1].strip():
-                out.error = f"line {lineno}: invalid section header {stripped!r}"
+                out.error = f"line {lineno}: invalid section header" + (f" {stripped!r}" if show_values else "")
                 return out
             name = stripped[1:-1].strip()
             section = name if name == "DEFAULT" else name.lower()
@@ -86,7 +90,7 @@ def parse_ini(text: str) -> Parsed:
             continue
         seps = [i for i in (stripped.find("="), stripped.find(":")) if i > 0]
         if not seps:
-            out.error = f"line {lineno}: expected `option = value`, got {stripped!r}"
+            out.error = f"line {lineno}: expected `option = value`" + (f", got {stripped!r}" if show_values else "")
             return out
         if not section:
             out.error = f"line {lineno}: option {stripped[: min(seps)].strip()!r} appears before any [section]"
@@ -105,12 +109,16 @@ class Verdict:
     warnings: list[str] = field(default_factory=list)
 
 
-def check_config(text: str, store_ids: dict[str, str] | None = None) -> Verdict:
-    """Problems of one config text; `store_ids` are store id -> type enabled elsewhere (top-level config)."""
+def check_config(text: str, store_ids: dict[str, str] | None = None, *, show_values: bool = True) -> Verdict:
+    """Problems of one config text; `store_ids` are store id -> type enabled elsewhere (top-level config).
+
+    Without `show_values` no message quotes a value or a line of the text: for Secret content, whose
+    messages end up in a status condition that more people can read than the Secret.
+    """
     verdict = Verdict()
     if not text.strip():
         return verdict
-    parsed = parse_ini(text)
+    parsed = parse_ini(text, show_values)
     if parsed.error:
         verdict.errors.append(f"cannot parse as an INI file: {parsed.error}")
         return verdict
@@ -139,7 +147,7 @@ def check_config(text: str, store_ids: dict[str, str] | None = None) -> Verdict:
             verdict.warnings.append(f"{where} is deprecated for removal")
         if "{{" in entry.value or entry.name == "enabled_backends":
             continue  # rendered later by the controller; enabled_backends has its own check
-        problem = _value_problem(entry.value, spec)
+        problem = _value_problem(entry.value, spec, show_values)
         if problem:
             verdict.errors.append(f"{where}: {problem}")
     return verdict
@@ -169,31 +177,33 @@ def _suggest(name: str, candidates: Any, left: str, right: str) -> str:
     return f'; did you mean "{left}{close[0]}{right}"?' if close else ""
 
 
-def _value_problem(value: str, spec: dict[str, Any]) -> str:
+def _value_problem(value: str, spec: dict[str, Any], show_values: bool = True) -> str:
     kind = spec["type"]
+    quoted, shown = (repr(value), value) if show_values else ("the value", "the value")
     number: float | None = None
     if kind in ("int", "port"):
         try:
             number = int(value)
         except ValueError:
-            return f"{value!r} is not an integer"
+            return f"{quoted} is not an integer"
         if kind == "port" and not 0 <= number <= 65535:
-            return f"{value} is not a port number (0-65535)"
+            return f"{shown} is not a port number (0-65535)"
     elif kind == "float":
         try:
             number = float(value)
         except ValueError:
-            return f"{value!r} is not a number"
+            return f"{quoted} is not a number"
     elif kind == "bool" and value.lower() not in BOOLEAN_WORDS:
-        return f"{value!r} is not a boolean (true/false, yes/no, on/off, 1/0)"
+        return f"{quoted} is not a boolean (true/false, yes/no, on/off, 1/0)"
     choices = spec.get("choices")
     if choices and value not in choices:
-        return f"{value!r} is not one of {', '.join(choices)}{_suggest(value, choices, '', '')}"
+        hint = _suggest(value, choices, "", "") if show_values else ""
+        return f"{quoted} is not one of {', '.join(choices)}{hint}"
     if number is not None:
         if "min" in spec and number < spec["min"]:
-            return f"{value} is less than the minimum {spec['min']}"
+            return f"{shown} is less than the minimum {spec['min']}"
         if "max" in spec and number > spec["max"]:
-            return f"{value} is greater than the maximum {spec['max']}"
+            return f"{shown} is greater than the maximum {spec['max']}"
     return ""
 
 

@@ -439,10 +439,12 @@ class GlanceAPIController:
             secret = self.cache.get(SECRET, p.api.metadata.namespace, name)
             if secret is None:
                 raise config_error(p, f"Secret {name} not found")
-            data = {k: base64.b64decode(v).decode() for k, v in (secret.get("data") or {}).items()}
+            data = {k: base64.b64decode(v).decode(errors="replace") for k, v in (secret.get("data") or {}).items()}
             # the webhook cannot see Secret content: check it here, before any pod gets it (no values shown)
             for key, text in sorted(data.items()):
-                problems += [f"Secret {name} key {key}: {e}" for e in check_config(text, stores).errors]
+                problems += [
+                    f"Secret {name} key {key}: {e}" for e in check_config(text, stores, show_values=False).errors
+                ]
             out.append((name, data))
         if problems:
             raise config_error(p, "; ".join(problems))

@@ -39,6 +39,7 @@ class Options:
     workers: int = 2
     # admission webhooks (spec §3.1); off unless asked for, `glance-operator run` turns them on
     enable_webhooks: bool = False
+    webhook_host: str = ""  # "" = all interfaces (a pod: the apiserver comes through the Service); 127.0.0.1 locally
     webhook_port: int = 9443
     webhook_cert_dir: str = "/tmp/k8s-webhook-server/serving-certs"
 
@@ -63,7 +64,7 @@ class Manager:
         self.metrics.gauges["glance_operator_write_requests_total"] = lambda: float(self.writer.stats.total)
         self.webhooks: WebhookServer | None = None
         if options.enable_webhooks:
-            self.webhooks = WebhookServer(options.webhook_cert_dir, options.webhook_port)
+            self.webhooks = WebhookServer(options.webhook_cert_dir, options.webhook_port, options.webhook_host)
 
     def add(self, controller: Controller) -> None:
         controller.metrics = self.metrics

@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import ssl
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -102,7 +103,10 @@ class WebhookServer:
         self.host = host or None  # None: all interfaces, as controller-runtime
         self.defaults = defaults or Defaults.from_env()
         self.certs: CertReloader | None = None
-        self.requests = 0
+        self.requests = 0  # every HTTP request, whatever became of it
+        # AdmissionReviews answered, per webhook name (e.g. "vglance-v1beta1.kb.io"): all, and the denied ones
+        self.reviews: Counter[str] = Counter()
+        self.denials: Counter[str] = Counter()
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[Any]] = set()
 
@@ -175,7 +179,11 @@ class WebhookServer:
         if method != "POST":
             return 405, {"error": "only POST is supported"}
         try:
-            return 200, await asyncio.to_thread(review.respond, hook, body, self.defaults)
+            answer = await asyncio.to_thread(review.respond, hook, body, self.defaults)
+            self.reviews[hook.name] += 1
+            if not answer["response"].get("allowed"):
+                self.denials[hook.name] += 1
+            return 200, answer
         except review.BadReview as exc:
             return 400, {"error": str(exc)}
         except Exception as exc:

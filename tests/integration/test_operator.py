@@ -218,9 +218,11 @@ async def test_invalid_service_password_is_reported_and_recovers(api: KubeApi, k
         await eventually(ready_glance(api, namespace), timeout=90)
 
 
-async def test_misspelt_option_in_a_config_secret_is_caught_before_pods_get_it(
+async def test_bad_options_in_a_config_secret_are_caught_before_pods_get_them(
     api: KubeApi, kubeconfig, namespace: str
 ) -> None:
+    """Secret content is not in any admission review: the controller checks it (misspelt option, then a wrong
+    type) on ServiceConfigReady and renders nothing until it is fixed."""
     secret = {
         "apiVersion": "v1",
         "kind": "Secret",
@@ -233,13 +235,26 @@ async def test_misspelt_option_in_a_config_secret_is_caught_before_pods_get_it(
         api.apply(secret)
         api.apply(glance(namespace, apis=apis))
 
-        def config_error():
-            c = condition(api.read(GLANCE_V, "GlanceAPI", "glance-default-single", namespace), "ServiceConfigReady")
-            return c if c and c["status"] == "False" and "image_size_capp" in c["message"] else None
+        def config_error(needle: str):
+            def check():
+                api_obj = api.read(GLANCE_V, "GlanceAPI", "glance-default-single", namespace)
+                c = condition(api_obj, "ServiceConfigReady")
+                return c if c and c["status"] == "False" and needle in c["message"] else None
 
-        c = await eventually(config_error, timeout=60)
+            return check
+
+        c = await eventually(config_error("image_size_capp"), timeout=60)
         assert "Secret glance-extra key extra.conf: line 3: [DEFAULT] image_size_capp: unknown option" in c["message"]
         assert 'did you mean "image_size_cap"' in c["message"]
+        assert api.read("apps/v1", "StatefulSet", "glance-default-single", namespace) is None
+        # the wrong type: an int option given "abc"
+        secret["stringData"]["extra.conf"] = "[DEFAULT]\nimage_size_cap = abc\n"
+        api.apply(secret)
+        c = await eventually(config_error("not an integer"), timeout=60)
+        assert c["message"] == (
+            "Service config create error occurred "
+            "Secret glance-extra key extra.conf: line 2: [DEFAULT] image_size_cap: the value is not an integer"
+        )
         assert api.read("apps/v1", "StatefulSet", "glance-default-single", namespace) is None
         secret["stringData"]["extra.conf"] = "[DEFAULT]\nimage_size_cap = 1000\n"
         api.apply(secret)

@@ -1,15 +1,17 @@
-"""`glance-operator validate` and `crds`: exit codes and messages, never a traceback."""
+"""`glance-operator validate`, `crds` and the options of `run`: exit codes and messages, never a traceback."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 import textwrap
+from unittest import mock
 
 import pytest
 import yaml
 
-from glance_operator.cli import main
+from glance_operator.cli import build_parser, main, run_options, webhooks_enabled
+from glance_operator.runtime.manager import Manager, Options
 
 GOOD = textwrap.dedent(
     """\
@@ -136,3 +138,78 @@ def test_crds_command_prints_both_crds(capsys) -> None:
     assert code == 0
     names = [d["metadata"]["name"] for d in yaml.safe_load_all(out)]
     assert names == ["glances.glance.openstack.org", "glanceapis.glance.openstack.org"]
+
+
+@pytest.mark.parametrize("text", ["", "---\n", "---\n---\n", "# only a comment\n"])
+def test_empty_input_is_an_error_not_a_silent_success(tmp_path, capsys, text: str) -> None:
+    f = tmp_path / "empty.yaml"
+    f.write_text(text)
+    code, out, err = run(capsys, "validate", "-f", str(f))
+    assert (code, out, err) == (1, "", f"no objects found in {f}\n")
+
+
+def test_empty_stdin_and_one_empty_file_among_good_ones(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.setattr(sys, "stdin", __import__("io").StringIO("---\n"))
+    assert run(capsys, "validate", "-q", "-f", "-") == (1, "", "no objects found in <stdin>\n")
+    good, empty = tmp_path / "good.yaml", tmp_path / "empty.yaml"
+    good.write_text(GOOD)
+    empty.write_text("")
+    code, out, err = run(capsys, "validate", "-f", str(good), "-f", str(empty))
+    assert (code, out, err) == (1, "", f"no objects found in {empty}\n")
+
+
+# --- `glance-operator run`: flags and environment, without running anything ---------------------------------
+
+
+def run_flags(*argv: str, env: dict[str, str] | None = None) -> Options:
+    return run_options(build_parser().parse_args(["run", *argv]), env or {})
+
+
+def test_webhook_server_listens_on_all_interfaces_unless_told() -> None:
+    opts = run_flags()
+    assert (opts.webhook_host, opts.webhook_port) == ("", 9443)
+    assert opts.webhook_cert_dir == "/tmp/k8s-webhook-server/serving-certs"
+    server = Manager(opts, client=mock.MagicMock()).webhooks
+    assert server is not None and server.host is None  # None: asyncio binds every interface
+
+    opts = run_flags("--webhook-host", "127.0.0.1", "--webhook-port", "0", "--webhook-cert-dir", "/certs")
+    assert (opts.webhook_host, opts.webhook_port, opts.webhook_cert_dir) == ("127.0.0.1", 0, "/certs")
+    server = Manager(opts, client=mock.MagicMock()).webhooks
+    assert server is not None and (server.host, server.port, str(server.cert_dir)) == ("127.0.0.1", 0, "/certs")
+
+
+def test_probe_and_metrics_addresses_are_passed_through() -> None:
+    opts = run_flags()
+    assert (opts.health_probe_bind_address, opts.metrics_bind_address) == (":8081", "0")  # upstream's defaults
+    opts = run_flags("--health-probe-bind-address", "127.0.0.1:0", "--metrics-bind-address", "127.0.0.1:0")
+    assert (opts.health_probe_bind_address, opts.metrics_bind_address) == ("127.0.0.1:0", "127.0.0.1:0")
+
+
+@pytest.mark.parametrize(
+    ("value", "enabled"),
+    [
+        (None, True),
+        ("false", False),
+        # upstream compares the exact string (`os.Getenv("ENABLE_WEBHOOKS") != "false"`): anything else is on
+        ("", True),
+        ("true", True),
+        ("False", True),
+        ("FALSE", True),
+        ("0", True),
+        (" false", True),
+    ],
+)
+def test_enable_webhooks_is_upstreams_exact_string_comparison(value: str | None, enabled: bool) -> None:
+    env = {} if value is None else {"ENABLE_WEBHOOKS": value}
+    assert webhooks_enabled(env) is enabled
+    opts = run_flags(env=env)
+    assert opts.enable_webhooks is enabled
+    assert (Manager(opts, client=mock.MagicMock()).webhooks is not None) is enabled
+
+
+def test_environment_overrides_of_run() -> None:
+    env = {"WATCH_NAMESPACE": "openstack", "LEASE_DURATION": "30", "RENEW_DEADLINE": "20", "RETRY_PERIOD": "5"}
+    opts = run_flags(env=env)
+    assert opts.namespace == "openstack"
+    assert (opts.lease_duration, opts.renew_deadline, opts.retry_period) == (30.0, 20.0, 5.0)
+    assert run_flags("--namespace", "mine", env=env).namespace == "mine"

@@ -59,6 +59,17 @@ def test_serves_reviews_survives_garbage_and_reloads_certs(pki: Pki, tmp_path: P
             assert (await client.post(PATH, content=b"\x00garbage")).status_code == 400
             assert (await client.get(PATH)).status_code == 405
             assert (await client.post("/other", json=_review())).status_code == 404
+        # only answered reviews are counted, per webhook; garbage, wrong methods and paths are not
+        assert server.reviews == {"vglance-v1beta1.kb.io": 1} and server.requests == 4
+        async with httpx.AsyncClient(verify=ctx, base_url=url) as client:
+            bad = _review()
+            bad["request"]["object"]["spec"] = {"glanceAPIs": {"Bad_Key": {}}}  # type: ignore[index]
+            denied = await client.post(PATH, json=bad)
+            assert denied.json()["response"]["allowed"] is False
+            mutated = await client.post(PATH.replace("validate", "mutate"), json=bad)
+            assert mutated.json()["response"]["allowed"] is True
+        assert server.reviews == {"vglance-v1beta1.kb.io": 2, "mglance-v1beta1.kb.io": 1}
+        assert server.denials == {"vglance-v1beta1.kb.io": 1}
         # raw garbage on the TLS socket and a plain-text client: the server shrugs and keeps going
         r, w = await asyncio.open_connection("127.0.0.1", port, ssl=ctx)
         w.write(b"NONSENSE\r\n\r\n")
@@ -86,3 +97,19 @@ def test_serves_reviews_survives_garbage_and_reloads_certs(pki: Pki, tmp_path: P
 def test_missing_certificates_fail_at_start(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         asyncio.run(WebhookServer(tmp_path, 0, "127.0.0.1", Defaults()).start())
+
+
+@pytest.mark.parametrize(("host", "bound"), [("127.0.0.1", {"127.0.0.1"}), ("", {"0.0.0.0", "::"})])
+def test_listens_on_the_given_host_or_all_interfaces(pki: Pki, tmp_path: Path, host: str, bound: set[str]) -> None:
+    issue_server_cert(pki, tmp_path)
+
+    async def scenario() -> set[str]:
+        server = WebhookServer(tmp_path, 0, host, Defaults())
+        await server.start()
+        assert server._server is not None
+        addresses = {str(sock.getsockname()[0]) for sock in server._server.sockets}
+        await server.stop()
+        return addresses
+
+    addresses = asyncio.run(scenario())
+    assert addresses and addresses <= bound
