@@ -116,7 +116,7 @@ def facts(mariadb: MariaDB, keystone: Keystone, rabbitmq: RabbitMQ) -> ServiceFa
         region=REGION,
         service_password=GLANCE_PASSWORD,
         transport_url=rabbitmq.transport_url,
-        endpoint_id=keystone.ids["image_endpoint_internal"],
+        endpoint_ids={iface: keystone.ids[f"image_endpoint_{iface}"] for iface in ("public", "internal")},
     )
 
 
@@ -131,6 +131,13 @@ class Deployment:
 
     def api(self, api_type: str | None = None) -> GlanceAPIProcess:
         return self.apis[self.rendered.api(api_type).name]
+
+    def api_url_for(self, interface: str) -> str:
+        """The started API a Keystone endpoint of ``interface`` points at, as the operator registers them:
+        public -> external (or single/edge), internal and admin -> internal (or single/edge)."""
+        started = {a.api_type: self.apis[a.name].url for a in self.rendered.apis if a.name in self.apis}
+        order = ("external",) if interface == "public" else ("internal",)
+        return next((started[t] for t in (*order, "single", "edge") if t in started), next(iter(started.values())))
 
 
 @dataclass
@@ -161,10 +168,16 @@ class Deployer:
             if api_types is not None and api.api_type not in api_types:
                 continue
             g = start_glance_api(
-                api, base / api.name, self.venv, self.root / "logs", {**rendered.secrets, **(sources or {})}
+                api,
+                base / api.name,
+                self.venv,
+                self.root / "logs",
+                {**rendered.secrets, **(sources or {})},
+                shared=base / "nfs-exports",
             )
             dep.apis[api.name] = g
-            self.keystone.set_image_endpoints(g.url)
+        if dep.apis:
+            self.keystone.set_image_endpoints({i: dep.api_url_for(i) for i in ("public", "internal", "admin")})
         TIMINGS[f"deploy {name} (render, db sync, Glance start)"] = time.monotonic() - start
         return dep
 

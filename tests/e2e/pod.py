@@ -1,12 +1,16 @@
 """From a Glance CR to the files a pod would see, rooted in a temporary directory instead of ``/``.
 
-Rendering is the operator's own: ``admit`` (defaulting + validation webhooks) -> ``build_glance`` ->
-``build_glance_api`` per GlanceAPI child, with facts pointing at the real services of the e2e session.
+Rendering is ``glance-operator render`` itself: ``glance_operator.cli.main(["render", "-f", CR, "--facts", FACTS,
+"--show-secrets", "-o", DIR])`` run in-process, i.e. the CLI's admission (defaulting + validation webhooks),
+``render.offline.load_facts`` on a facts YAML file and ``render.offline.render_all``; the objects it writes are
+read back from DIR. The facts file is written from the real services of the e2e session (``ServiceFacts``), with
+every key given explicitly (``load_facts`` fills missing keys from its example facts).
 
 Path translation (documented in docs/proof.md): a pod's filesystem is modelled as ``<root>/<in-pod path>``.
 Every volume mount of the container (read from the rendered Job/StatefulSet, not hard-coded) is materialised
 there: secret keys (config Secret, customServiceConfigSecrets, extraMounts Secrets/ConfigMaps) become files,
-emptyDirs and PVCs become directories. Then every in-pod path in the rendered config text that lies under a
+emptyDirs and PVCs become directories, NFS volumes become one directory per export shared by every pod of the
+deployment (as the export is). Then every in-pod path in the rendered config text that lies under a
 mount, or under a path the container image provides (``/etc/glance``: glance-api.conf and the paste file;
 ``/var/locks/openstack``), is rewritten to its ``<root>`` counterpart. Nothing else in the text is changed.
 """
@@ -14,22 +18,20 @@ mount, or under a path the container image provides (``/etc/glance``: glance-api
 from __future__ import annotations
 
 import base64
+import contextlib
+import io
 import re
 import shlex
+import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from glance_operator.api.admission import admit
-from glance_operator.api.defaults import Defaults
-from glance_operator.api.v1beta1 import Glance, GlanceAPI
-from glance_operator.render.configfiles import Notifications
-from glance_operator.render.facts import Database, GlanceAPIFacts, GlanceFacts, Keystone, Memcached
-from glance_operator.render.glance import build_glance
-from glance_operator.render.glanceapi import build_glance_api
+from glance_operator import cli
+from glance_operator.render import names, offline
 
 Obj = dict[str, Any]
 REPO = Path(__file__).resolve().parents[2]
@@ -51,7 +53,50 @@ class ServiceFacts:
     region: str
     service_password: str
     transport_url: str
-    endpoint_id: str = ""
+    endpoint_ids: Mapping[str, str] = field(default_factory=dict)  # Keystone image endpoint ID by interface
+
+    def facts_yaml(self, doc: Obj, config_secrets: Mapping[str, Mapping[str, str]]) -> Obj:
+        """The ``--facts`` document for ``glance-operator render``: every key given (none from the example)."""
+        spec = doc.get("spec") or {}
+        # KeystoneEndpoint status.endpointIDs as the GlanceAPI controller reads it: the API(s) of the
+        # keystoneEndpoint key (every key when unset) get the public (external) or internal endpoint's ID.
+        keys = [spec["keystoneEndpoint"]] if spec.get("keystoneEndpoint") else list(spec.get("glanceAPIs") or {})
+        endpoint_ids = {
+            names.glance_api(doc["metadata"]["name"], key, api_type): self.endpoint_ids.get(
+                "public" if api_type == "external" else "internal", ""
+            )
+            for key in keys
+            for api_type in ("single", "edge", "external", "internal")
+        }
+        given: Obj = {
+            "database": {
+                "hostname": self.db_host,
+                "username": self.db_user,
+                "password": self.db_password,
+                "tls": False,
+            },
+            "keystone": {"internal_url": self.keystone_url, "public_url": self.keystone_url, "region": self.region},
+            "service_password": self.service_password,
+            "memcached": {"servers": []},  # no memcached here: keystonemiddleware caches tokens in process
+            "transport_url": self.transport_url,  # used only when the CR asks for notifications
+            "quorum_queues": False,  # the session's RabbitMQ is not set up for quorum queues
+            "application_credentials": {},  # no sample used here names an application credential Secret
+            "config_secrets": {k: dict(v) for k, v in config_secrets.items()},  # the sample's own Secrets
+            "secrets": {k: dict(v) for k, v in config_secrets.items()},
+            "absent_secrets": [],
+            "endpoint_ids": {k: v for k, v in endpoint_ids.items() if v},
+            "network_attachments": {},  # loopback only: no NetworkAttachmentDefinitions
+            "horizon_endpoint": "",  # no Horizon
+            "cinder_present": True,  # the cinder sample is rendered (driver load) as if a Cinder CR existed
+            "topologies": {},
+            "input_hashes": {},
+        }
+        # Only keys this version of load_facts knows (it refuses others), and every key it would otherwise
+        # fill from its EXAMPLE_FACTS (example hosts, a Horizon, ...) must be one given here.
+        known = set(offline.EXAMPLE_FACTS) | {f.name for f in fields(offline.Facts)}
+        missing = set(offline.EXAMPLE_FACTS) - set(given)
+        assert not missing, f"render.offline has new facts {sorted(missing)}: give them e2e values in pod.py"
+        return {k: v for k, v in given.items() if k in known}
 
 
 @dataclass
@@ -76,12 +121,12 @@ class RenderedAPI:
 
 @dataclass
 class Rendered:
-    glance: Glance
+    objects: list[Obj]  # everything `glance-operator render` printed, in its order
     job_files: dict[str, str]  # the Glance (jobs) config Secret, decoded
     db_sync_job: Obj
     apis: list[RenderedAPI]
     warnings: list[str] = field(default_factory=list)
-    secrets: dict[str, dict[str, str]] = field(default_factory=dict)  # other Secrets the operator renders
+    secrets: dict[str, dict[str, str]] = field(default_factory=dict)  # every rendered Secret, decoded, by name
 
     def api(self, api_type: str | None = None) -> RenderedAPI:
         matches = [a for a in self.apis if api_type is None or a.api_type == api_type]
@@ -107,54 +152,55 @@ def load_sample(name: str) -> tuple[Obj, dict[str, dict[str, str]]]:
     return glance, sources
 
 
-def _decode(secret: Obj) -> dict[str, str]:
-    return {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
+def _volume_secret(pod_spec: Obj, volume: str) -> str:
+    return str(next(v["secret"]["secretName"] for v in pod_spec["volumes"] if v["name"] == volume))
 
 
 def render(doc: Obj, facts: ServiceFacts, config_secrets: Mapping[str, Mapping[str, str]] | None = None) -> Rendered:
-    doc = {**doc, "metadata": {**doc["metadata"], "namespace": NAMESPACE}}
-    admission = admit(doc, Defaults(), namespace=NAMESPACE)
-    assert admission.allowed and admission.object is not None, f"the webhook refuses the CR: {admission.errors}"
-    glance = Glance.model_validate(admission.object)
-    glance.metadata.uid = "00000000-0000-0000-0000-000000000001"
-    database = Database(hostname=facts.db_host, username=facts.db_user, password=facts.db_password)
-    built = build_glance(
-        glance,
-        GlanceFacts(owner_uid=glance.metadata.uid, database=database, transport_url_secret="glance-transport"),
-    )
-    assert built.config_secret is not None and built.db_sync_job is not None
-    warnings = list(admission.warnings) + list(built.warnings)
-    apis: list[RenderedAPI] = []
-    for child in built.glance_apis:
-        api = GlanceAPI.model_validate(child)
-        api.metadata.uid = f"00000000-0000-0000-0000-00000000010{len(apis)}"
-        secrets = config_secrets or {}
-        api_facts = GlanceAPIFacts(
-            owner_uid=api.metadata.uid,
-            database=database,
-            keystone=Keystone(internal_url=facts.keystone_url, public_url=facts.keystone_url, region=facts.region),
-            service_password=facts.service_password,
-            memcached=Memcached(servers=()),
-            notifications=Notifications(facts.transport_url, quorum_queues=False)
-            if api.spec.notification_bus_secret
-            else None,
-            config_secrets=tuple((n, dict(secrets.get(n, {}))) for n in api.spec.custom_service_config_secrets),
-            endpoint_id=facts.endpoint_id,
-        )
-        out = build_glance_api(api, api_facts)
+    """``glance-operator render -f <doc> --facts <facts> -n openstack --show-secrets -o <dir>``, read back."""
+    with tempfile.TemporaryDirectory(prefix="glance-render-") as tmp:
+        cr, facts_file, out = Path(tmp) / "glance.yaml", Path(tmp) / "facts.yaml", Path(tmp) / "out"
+        cr.write_text(yaml.safe_dump(doc))
+        facts_file.write_text(yaml.safe_dump(facts.facts_yaml(doc, config_secrets or {})))
+        argv = ["render", "-f", str(cr), "--facts", str(facts_file), "-n", NAMESPACE, "--show-secrets", "-o", str(out)]
+        stderr = io.StringIO()
+        with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(io.StringIO()):
+            rc = cli.main(argv)
+        assert rc == 0, f"glance-operator {shlex.join(argv)} failed (rc={rc}):\n{stderr.getvalue()}"
+        objects = [
+            yaml.safe_load(f.read_text())
+            for f in sorted(out.glob("*.yaml"), key=lambda f: int(f.name.split("-", 1)[0]))
+        ]
+    warnings = [line.split(": warning: ", 1)[1] for line in stderr.getvalue().splitlines() if ": warning: " in line]
+
+    def of_kind(kind: str) -> list[Obj]:
+        return [o for o in objects if o["kind"] == kind]
+
+    secrets = {s["metadata"]["name"]: dict(s.get("stringData") or {}) for s in of_kind("Secret")}
+    jobs = [j for j in of_kind("Job") if j["metadata"]["name"].endswith("-db-sync")]
+    assert len(jobs) == 1, f"expected one db-sync Job, got {[j['metadata']['name'] for j in of_kind('Job')]}"
+    job_spec = jobs[0]["spec"]["template"]["spec"]
+    statefulsets = {
+        ref["name"]: sts
+        for sts in of_kind("StatefulSet")
+        for ref in sts["metadata"].get("ownerReferences", [])
+        if ref["kind"] == "GlanceAPI"
+    }
+    apis = []
+    for child in of_kind("GlanceAPI"):
+        name = child["metadata"]["name"]
+        sts = statefulsets[name]
         apis.append(
             RenderedAPI(
-                name=api.metadata.name,
-                api_type=api.spec.api_type,
-                files=_decode(out.config_secret),
-                statefulset=out.statefulset,
-                warnings=out.warnings,
+                name=name,
+                api_type=child["spec"]["apiType"],
+                files=secrets[_volume_secret(sts["spec"]["template"]["spec"], "config-data")],
+                statefulset=sts,
+                warnings=tuple(w.removeprefix(f"{name}: ") for w in warnings if w.startswith(f"{name}: ")),
             )
         )
-        warnings += [f"{api.metadata.name}: {w}" for w in out.warnings]
-    scripts = built.scripts_secret
-    others = {scripts["metadata"]["name"]: _decode(scripts)}
-    return Rendered(glance, _decode(built.config_secret), built.db_sync_job, apis, warnings, others)
+    job_files = secrets[_volume_secret(job_spec, job_spec["volumes"][0]["name"])]
+    return Rendered(objects, job_files, jobs[0], apis, warnings, secrets)
 
 
 # --- the pod filesystem -------------------------------------------------------------------------
@@ -184,9 +230,11 @@ def materialise(
     pod_spec: Obj,
     secrets: Mapping[str, Mapping[str, str]],
     claims: Sequence[str] = (),
+    shared: Path | None = None,
 ) -> PodRoot:
     """Create ``root/<mountPath>`` for every mount of ``container``; ``secrets`` maps Secret/ConfigMap names
-    (the config Secret included) to their data."""
+    (the config Secret included) to their data. With ``shared``, an NFS volume is a symlink to
+    ``shared/<server>/<path>``, the same directory for every pod materialised with that ``shared``."""
     mounts = container.get("volumeMounts", [])
     volumes = {v["name"]: v for v in pod_spec.get("volumes", [])}
     pod = PodRoot(root=root, prefixes=(*IMAGE_PATHS, *(m["mountPath"] for m in mounts)))
@@ -202,6 +250,16 @@ def materialise(
                 continue
         elif "secret" in vol or "configMap" in vol:
             source = vol.get("secret") or vol.get("configMap")
+        elif "nfs" in vol and shared is not None:
+            export = shared / vol["nfs"]["server"] / vol["nfs"]["path"].strip("/")
+            export.mkdir(parents=True, exist_ok=True)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.is_symlink():
+                target.unlink()
+            elif target.is_dir():
+                target.rmdir()  # created empty by an enclosing mount listed earlier
+            target.symlink_to(export, target_is_directory=True)
+            continue
         elif "emptyDir" not in vol and "persistentVolumeClaim" not in vol:
             kind = next(k for k in vol if k != "name")
             pod.skipped.append(f"{m['mountPath']} ({kind} volume {m['name']}: a plain directory here)")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -12,6 +15,7 @@ import pytest
 from .client import GlanceClient, MiB
 from .conftest import Deployer, Deployment
 from .pod import load_sample
+from .services.glance import RenderedConfigError, start_glance_api
 
 
 @pytest.fixture(scope="module")
@@ -78,3 +82,17 @@ def test_member_may_publish_community_image(file_glance: Deployment, demo_token:
 
 def test_no_unexpected_errors_logged(file_glance: Deployment) -> None:
     assert file_glance.api().errors() == []
+
+
+def test_missing_staging_store_fails_the_start(file_glance: Deployment, deployer: Deployer, tmp_path: Path) -> None:
+    """The harness's own check (glance-runtime.md pitfall 5): Glance starts without a staging store and only
+    warns; every start in this suite must fail then. Proven by starting this deployment's API once more with
+    ``[os_glance_staging_store]`` cut from its rendered 00-config.conf."""
+    api = file_glance.rendered.api()
+    conf = api.files["00-config.conf"]
+    cut = re.sub(r"^\[os_glance_staging_store\]\n(?:(?!\[).*\n?)*", "", conf, flags=re.MULTILINE)
+    assert cut != conf and "os_glance_staging_store" not in cut
+    broken = dataclasses.replace(api, files={**api.files, "00-config.conf": cut})
+    with pytest.raises(RenderedConfigError, match="Imports will fail!"):
+        g = start_glance_api(broken, tmp_path / "pod", deployer.venv, tmp_path, file_glance.rendered.secrets)
+        g.stop()

@@ -30,6 +30,9 @@ from .keystone import UWSGI_FLAGS
 
 # Lines Glance always logs at ERROR on this machine and that say nothing about our config (pitfall 14).
 HARMLESS_ERRORS = ("Could not load 'cinder'", "Could not load 'glance.store.cinder.Store'")
+# Logged at WARNING only, but every import would fail (glance-runtime.md pitfall 5; glance.common.wsgi_app:
+# "Import methods are enabled but staging directory %(path)s does not exist; Imports will fail!").
+FATAL_WARNINGS = ("Imports will fail!",)
 
 
 class RenderedConfigError(AssertionError):
@@ -96,12 +99,17 @@ class GlanceAPIProcess:
             return ""
 
     def errors(self) -> list[str]:
-        """ERROR/CRITICAL lines of Glance's own log (from the rendered log_file), minus known harmless ones."""
+        """ERROR/CRITICAL lines of Glance's own log (from the rendered log_file), minus known harmless ones,
+        plus the warnings that mean a broken deployment (FATAL_WARNINGS)."""
         return [
             line
             for line in self.log().splitlines()
-            if (" ERROR " in line or " CRITICAL " in line) and not any(h in line for h in HARMLESS_ERRORS)
+            if ((" ERROR " in line or " CRITICAL " in line) and not any(h in line for h in HARMLESS_ERRORS))
+            or any(w in line for w in FATAL_WARNINGS)
         ]
+
+    def fatal_warnings(self) -> list[str]:
+        return [line for line in self.log().splitlines() if any(w in line for w in FATAL_WARNINGS)]
 
     def stop(self) -> None:
         self.process.stop(timeout=30)
@@ -113,14 +121,19 @@ def start_glance_api(
     venv: Installed,
     logs: Path,
     extra_sources: Mapping[str, Mapping[str, str]] | None = None,
+    shared: Path | None = None,
 ) -> GlanceAPIProcess:
-    """Materialise the pod of ``api`` under ``root``, run its worker script, start Glance; wait for /healthcheck."""
+    """Materialise the pod of ``api`` under ``root``, run its worker script, start Glance; wait for /healthcheck.
+
+    Fails (RenderedConfigError) unless /healthcheck answers, and also when Glance started but logged a
+    FATAL_WARNINGS line (a missing staging store is only a warning: glance-runtime.md pitfall 5).
+    ``shared``: where NFS exports live, shared by the pods of one deployment (see ``materialise``)."""
     container = api.glance_container()
     spec = api.pod_spec
     config_secret = next(v["secret"]["secretName"] for v in spec["volumes"] if v["name"] == "config-data")
     claims = [c["metadata"]["name"] for c in api.statefulset["spec"].get("volumeClaimTemplates", [])]
-    sources: dict[str, Mapping[str, str]] = {config_secret: api.files, **(extra_sources or {})}
-    pod = materialise(root, container, spec, sources, claims)
+    sources: dict[str, Mapping[str, str]] = {**(extra_sources or {}), config_secret: api.files}
+    pod = materialise(root, container, spec, sources, claims, shared)
     env = _image_etc(pod, venv)
     port = free_port()
     # The container script up to `exec <server>`: the worker script, paths translated, hostname -> loopback.
@@ -160,6 +173,11 @@ def start_glance_api(
             f"Glance did not start with the rendered configuration of {api.name}: {exc}\n"
             f"--- uWSGI log ---\n{tail}\n--- Glance log ({log_file}) ---\n{g.log()[-4000:]}"
         ) from exc
+    # The app is loaded (--need-app --lazy-apps) before /healthcheck answers, so its start-up warnings are logged.
+    fatal = g.fatal_warnings()
+    if fatal:
+        process.stop()
+        raise RenderedConfigError(f"Glance {api.name} started but logged a fatal warning:\n" + "\n".join(fatal))
     return g
 
 
@@ -229,7 +247,7 @@ def load_stores(
     spec = api.pod_spec
     config_secret = next(v["secret"]["secretName"] for v in spec["volumes"] if v["name"] == "config-data")
     claims = [c["metadata"]["name"] for c in api.statefulset["spec"].get("volumeClaimTemplates", [])]
-    pod = materialise(root, container, spec, {config_secret: api.files, **sources}, claims)
+    pod = materialise(root, container, spec, {**sources, config_secret: api.files}, claims)
     env = _image_etc(pod, venv)
     proc = subprocess.run(
         [str(venv.python), "-c", STORE_LOADER], env=env, capture_output=True, text=True, timeout=120, cwd=root

@@ -65,11 +65,12 @@ class Keystone:
     def admin(self) -> httpx.Client:
         return httpx.Client(base_url=f"{self.url}/v3", headers={"X-Auth-Token": self.token()}, timeout=30)
 
-    def set_image_endpoints(self, glance_url: str) -> None:
-        """Point the image endpoints at the Glance under test (each Glance start has its own port)."""
+    def set_image_endpoints(self, urls: dict[str, str]) -> None:
+        """Point the image endpoints (by interface) at the Glance under test (each Glance start has its own port)."""
         with self.admin() as c:
-            for iface in ("public", "internal", "admin"):
-                c.patch(f"/endpoints/{self.ids[f'image_endpoint_{iface}']}", json={"endpoint": {"url": glance_url}})
+            for iface, url in urls.items():
+                r = c.patch(f"/endpoints/{self.ids[f'image_endpoint_{iface}']}", json={"endpoint": {"url": url}})
+                r.raise_for_status()
 
     def set_registered_limits(self, limits: dict[str, int]) -> None:
         """Registered (default) unified limits for the image service; admin keeps a large override."""
