@@ -4,6 +4,7 @@ An informer lists, then watches from the list's resourceVersion. When the watch 
 from the last seen version; when the version is gone (410) or the apiserver is unreachable it lists
 again, emitting the differences as events, so nothing is missed across restarts. Writes we make
 are put into the store at once (`observe`) so that the next reconcile does not act on stale data.
+Each time an informer is about to list again it tells its `on_relist` listeners why (by default: a log line).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -25,6 +27,24 @@ Obj = dict[str, Any]
 ObjKey = tuple[str, str]  # (namespace, name)
 Handler = Callable[[Kind, Obj | None, Obj | None], None]  # kind, old, new
 Transform = Callable[[Obj], Obj]  # what of an object the cache keeps (controller-runtime's TransformFunc)
+Select = Callable[[Obj], bool]  # which objects the cache keeps at all (like a selector evaluated client-side)
+
+
+@dataclass(frozen=True)
+class Relist:
+    """Why an informer is about to list again, told to its `on_relist` listeners."""
+
+    reason: str  # "410 Expired: too old resource version: ...", "ConnectError: ...", "watch ended"
+    error: bool  # a failure, as opposed to a routine restart (an expired or ended watch)
+    delay: float  # seconds until the list
+    message: str = ""  # the informer's own log line about it ("": nothing worth logging)
+    level: int = logging.INFO
+
+
+def log_relist(informer: Informer, relist: Relist) -> None:
+    """The default `on_relist` listener: the informer's log line."""
+    if relist.message:
+        log.log(relist.level, relist.message)
 
 
 def metadata_only(obj: Obj) -> Obj:
@@ -61,12 +81,18 @@ class Informer:
         min_backoff: float = 0.2,
         max_backoff: float = 10.0,
         transform: Transform | None = None,
+        select: Select | None = None,
+        res: Any = None,
     ) -> None:
+        """`select`: objects for which it is false are not cached (an object that stops matching leaves the
+        store as if deleted). `res`: the lightkube resource class, for a kind that `kinds` does not list."""
         self.client = client
         self.kind = kind
         self.namespace = namespace
         self.labels = labels
         self.transform = transform
+        self.select = select
+        self._res = res
         self.store: dict[ObjKey, Obj] = {}
         # What the store has seen deleted (by resourceVersion), so that the response of a write that
         # raced with the deletion does not bring the object back; below `_floor`, the last list had it all.
@@ -74,6 +100,7 @@ class Informer:
         self._floor = 0
         self.synced = asyncio.Event()
         self.handlers: list[Handler] = []
+        self.on_relist: list[Callable[[Informer, Relist], None]] = [log_relist]
         self.relists = 0
         self._min_backoff, self._max_backoff = min_backoff, max_backoff
 
@@ -87,6 +114,8 @@ class Informer:
 
     def observe(self, obj: Obj) -> None:
         """Record an object returned by one of our own writes, unless the store has a newer one."""
+        if self.select is not None and not self.select(obj):
+            return
         if self.transform is not None:
             obj = self.transform(obj)
         key = obj_key(obj)
@@ -106,20 +135,33 @@ class Informer:
             except Exception:  # a broken handler must not stop the informer
                 log.exception("event handler failed for %s", self.kind)
 
+    def _relisting(self, relist: Relist) -> None:
+        for listener in self.on_relist:
+            try:
+                listener(self, relist)
+            except Exception:  # a broken listener must not stop the informer
+                log.exception("relist listener failed for %s", self.kind)
+
+    def resource(self) -> Any:
+        return self._res if self._res is not None else resource(self.kind)
+
     def _ns(self) -> str | None:
         if not namespaced(self.kind):
             return None
         return self.namespace or "*"
 
     async def _list(self) -> str:
-        res = resource(self.kind)
+        res = self.resource()
         kwargs: dict[str, Any] = {"labels": self.labels} if self.labels else {}
         if namespaced(self.kind):
             kwargs["namespace"] = self._ns()
         items = self.client.list(res, **kwargs)
         fresh: dict[ObjKey, Obj] = {}
         async for item in items:
-            obj = self._keep(as_object(item, self.kind))
+            obj = as_object(item, self.kind)
+            if self.select is not None and not self.select(obj):
+                continue
+            obj = self._keep(obj)
             fresh[obj_key(obj)] = obj
         version = items.resourceVersion
         old_store, self.store = self.store, fresh
@@ -142,28 +184,37 @@ class Informer:
                 self.synced.set()
                 backoff = self._min_backoff
                 await self._watch(version)
+                self._relisting(Relist("watch ended", False, backoff))
             except asyncio.CancelledError:
                 raise
             except ApiError as exc:
+                reason = f"{exc.status.code} {exc.status.reason}: {exc.status.message}"
                 if exc.status.code == 410:
-                    log.info("watch of %s expired (410 Gone); relisting", self.kind)
+                    message = f"watch of {self.kind} expired (410 Gone); relisting"
+                    self._relisting(Relist(reason, False, 0.0, message))
                     continue
                 if exc.status.code == 404 and not self.synced.is_set():
                     # an optional kind whose CRD is not installed (e.g. Cinder): nothing to cache yet
-                    log.info("%s is not served by the apiserver; will retry", self.kind)
                     self.synced.set()
                     backoff = self._max_backoff
+                    message = f"{self.kind} is not served by the apiserver; will retry"
+                    self._relisting(Relist(reason, True, backoff, message))
                 else:
-                    log.warning("watch of %s failed: %s", self.kind, exc)
+                    self._relisting(
+                        Relist(reason, True, backoff, f"watch of {self.kind} failed: {exc}", logging.WARNING)
+                    )
             except (httpx.HTTPError, OSError) as exc:
-                log.warning("apiserver unreachable while watching %s: %s", self.kind, exc)
+                message = f"apiserver unreachable while watching {self.kind}: {exc}"
+                self._relisting(Relist(f"{type(exc).__name__}: {exc}", True, backoff, message, logging.WARNING))
             except Exception as exc:  # whatever breaks a watch, the informer must outlive it
-                log.warning("watch of %s broke (%s: %s); relisting", self.kind, type(exc).__name__, exc)
+                reason = f"{type(exc).__name__}: {exc}"
+                message = f"watch of {self.kind} broke ({reason}); relisting"
+                self._relisting(Relist(reason, True, backoff, message, logging.WARNING))
             await asyncio.sleep(backoff)  # poll: back-off before relisting
             backoff = min(backoff * 2, self._max_backoff)
 
     async def _watch(self, version: str) -> None:
-        res = resource(self.kind)
+        res = self.resource()
         kwargs: dict[str, Any] = {"resource_version": version, "server_timeout": 300}
         if self.labels:
             kwargs["labels"] = self.labels
@@ -177,6 +228,10 @@ class Informer:
 
     def apply_event(self, event: str, obj: Obj) -> None:
         """One watch event into the store (and to the handlers)."""
+        if self.select is not None and not self.select(obj):
+            if obj_key(obj) not in self.store:
+                return
+            event = "DELETED"  # it no longer matches: what a watch with a selector reports
         obj = self._keep(obj)
         key = obj_key(obj)
         old = self.store.get(key)
@@ -233,14 +288,23 @@ class Cache:
         self._tasks: list[asyncio.Task[None]] = []
 
     def informer(
-        self, kind: Kind, labels: dict[str, Any] | None = None, transform: Transform | None = None
+        self,
+        kind: Kind,
+        labels: dict[str, Any] | None = None,
+        transform: Transform | None = None,
+        *,
+        select: Select | None = None,
+        res: Any = None,
     ) -> Informer:
-        """The kind's informer; `labels` and `transform` apply when this call creates it."""
+        """The kind's informer; `labels`, `transform`, `select` and `res` (see Informer) apply when this call
+        creates it."""
         if kind not in self.informers and self._tasks:
             # an informer created after start would stay empty: reads of unwatched kinds are bugs
             raise KeyError(f"{kind} is not watched by this manager")
         if kind not in self.informers:
-            self.informers[kind] = Informer(self.client, kind, self.namespace, labels, transform=transform)
+            self.informers[kind] = Informer(
+                self.client, kind, self.namespace, labels, transform=transform, select=select, res=res
+            )
         return self.informers[kind]
 
     def get(self, kind: Kind, namespace: str, name: str) -> Obj | None:

@@ -1,10 +1,10 @@
 """Dependency player: plays the mariadb, keystone and infra operators for the glance operator.
 
-A small level-triggered controller (asyncio + the lightkube async client). For each watched
-namespace it lists and watches MariaDBDatabase, MariaDBAccount, KeystoneAPI, KeystoneService,
+A small level-triggered controller on the operator's runtime. For each watched namespace a
+runtime Cache lists and watches MariaDBDatabase, MariaDBAccount, KeystoneAPI, KeystoneService,
 KeystoneEndpoint, TransportURL, Memcached (reconciled) and Galera, RabbitMq, Secret, Service (read
-only), keeps them in a cache, and reconciles keys (kind, namespace, name) from a de-duplicating work
-queue. Status is merge-patched only when it differs from what the real operator would publish:
+only), and the player reconciles keys (kind, namespace, name) from the runtime's de-duplicating
+work queue. Status is merge-patched only when it differs from what the real operator would publish:
 
 * MariaDBDatabase: the database Service (`<dbName>`, labels `app=mariadb`, `cr=mariadb-<dbName>`)
   exists; conditions Ready / MariaDBServerReady / MariaDBDatabaseReady True; `completed`;
@@ -57,6 +57,9 @@ from lightkube.generic_resource import create_namespaced_resource
 from lightkube.resources.core_v1 import Secret, Service
 from lightkube.types import PatchType
 
+from glance_operator.runtime.cache import Cache, Informer, Relist, as_object
+from glance_operator.runtime.kinds import Kind
+from glance_operator.runtime.queue import WorkQueue
 from glance_operator.testing import deps_status as ds
 from glance_operator.testing.deps_status import (
     GALERA,
@@ -116,11 +119,8 @@ def to_dict(obj: Any) -> Obj:
     return result
 
 
-def _rv(obj: Obj | None) -> int:
-    try:
-        return int(meta(obj or {}).get("resourceVersion") or 0)
-    except (TypeError, ValueError):
-        return 0
+def _kind(info: KindInfo) -> Kind:
+    return Kind(info.api_version, info.kind)
 
 
 def _info(kind: str | KindInfo) -> KindInfo:
@@ -152,51 +152,6 @@ def parse_hold(value: str) -> tuple[str, str | None]:
     """`KIND` or `KIND/NAME` -> (canonical kind, name or None)."""
     kind, _, name = value.partition("/")
     return ds.canonical_kind(kind), (name.strip() or None)
-
-
-class WorkQueue:
-    """De-duplicating queue: a key is queued at most once and never processed twice at a time."""
-
-    def __init__(self) -> None:
-        self._queue: asyncio.Queue[Key] = asyncio.Queue()
-        self._queued: set[Key] = set()
-        self._active: set[Key] = set()
-        self._dirty: set[Key] = set()
-        self._timers: set[asyncio.TimerHandle] = set()
-
-    def add(self, key: Key) -> None:
-        if key in self._active:
-            self._dirty.add(key)
-        elif key not in self._queued:
-            self._queued.add(key)
-            self._queue.put_nowait(key)
-
-    def add_after(self, key: Key, delay: float) -> None:
-        handle: asyncio.TimerHandle
-
-        def fire() -> None:
-            self._timers.discard(handle)
-            self.add(key)
-
-        handle = asyncio.get_running_loop().call_later(delay, fire)
-        self._timers.add(handle)
-
-    async def get(self) -> Key:
-        key = await self._queue.get()
-        self._queued.discard(key)
-        self._active.add(key)
-        return key
-
-    def done(self, key: Key) -> None:
-        self._active.discard(key)
-        if key in self._dirty:
-            self._dirty.discard(key)
-            self.add(key)
-
-    def close(self) -> None:
-        for handle in self._timers:
-            handle.cancel()
-        self._timers.clear()
 
 
 class DependencyPlayer:
@@ -245,14 +200,12 @@ class DependencyPlayer:
             kind, name = parse_hold(h) if isinstance(h, str) else (ds.canonical_kind(h[0]), h[1])
             self._holds.add((kind, name))
         self._res: dict[str, Any] = {info.kind: resource_class(info) for info in (*KINDS.values(), *STATUSLESS)}
-        self._cache: dict[str, dict[tuple[str, str], Obj]] = {kind: {} for kind in KINDS}
-        self._tombstones: dict[str, dict[tuple[str, str], int]] = {kind: {} for kind in KINDS}
-        self._queue: WorkQueue | None = None
+        self._kinds = {kind: _kind(info) for kind, info in KINDS.items()}
+        # One runtime Cache (an informer per kind) per watched namespace, or one for "*" with watch_all.
+        self._caches: dict[str, Cache] = {}
+        self._queue: WorkQueue[Key] | None = None
         self._tasks: list[asyncio.Task[None]] = []
-        self._synced: set[tuple[str, str]] = set()
-        self._synced_event: asyncio.Event | None = None
         self._ensured: dict[str, asyncio.Event] = {}
-        self._failures: dict[Key, int] = {}
         self._unstable: set[str] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -270,27 +223,28 @@ class DependencyPlayer:
         if self._tasks:
             raise RuntimeError("already started")
         self._loop = asyncio.get_running_loop()
-        self._queue = WorkQueue()
-        self._cache = {kind: {} for kind in KINDS}
-        self._failures.clear()
+        self._queue = WorkQueue(base_delay=0.2, max_delay=10.0)  # retries after 0.2s, 0.4s, ... 10s
         self._unstable.clear()
-        self._synced = set()
-        self._synced_event = asyncio.Event()
         self._ensured = {ns: asyncio.Event() for ns in self.namespaces}
         self._log("start", namespaces=self.namespaces, holds=self._hold_list())
-        for ns in self._scopes:
-            for info in RECONCILED + WATCHED_ONLY:
-                self._tasks.append(asyncio.create_task(self._watch(info, ns), name=f"watch {info.kind} {ns}"))
+        self._caches = {scope: self._new_cache(scope) for scope in self._scopes}
+        for cache in self._caches.values():
+            cache.start()
         for i in range(self._workers):
             self._tasks.append(asyncio.create_task(self._worker(), name=f"deps worker {i}"))
         try:
             async with asyncio.timeout(timeout):
-                await self._synced_event.wait()
+                await asyncio.gather(*(cache.wait_synced() for cache in self._caches.values()))
                 for ns in self.namespaces:
                     self._queue.add((ENSURE, ns, ""))
                 await asyncio.gather(*(e.wait() for e in self._ensured.values()))
         except TimeoutError:
-            pending = [f"{k}/{ns}" for ns in self._scopes for k in KINDS if (k, ns) not in self._synced]
+            pending = [
+                f"{informer.kind.kind}/{scope}"
+                for scope, cache in self._caches.items()
+                for informer in cache.informers.values()
+                if not informer.synced.is_set()
+            ]
             await self.stop()
             raise TimeoutError(
                 f"dependency player not ready after {timeout}s (not listed: {pending or 'none'};"
@@ -304,8 +258,10 @@ class DependencyPlayer:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        for cache in self._caches.values():
+            await cache.stop()
         if self._queue is not None:
-            self._queue.close()
+            self._queue.shutdown()
         if tasks:
             self._log("stop")
 
@@ -356,8 +312,9 @@ class DependencyPlayer:
 
     def _enqueue_everything(self) -> None:
         for info in RECONCILED:
-            for ns, name in list(self._cache[info.kind]):
-                self._add((info.kind, ns, name))
+            for cache in list(self._caches.values()):
+                for obj in cache.list(self._kinds[info.kind]):
+                    self._add((info.kind, meta(obj).get("namespace", ""), meta(obj).get("name", "")))
 
     # --- waiting (tests) ---------------------------------------------------------------------------
     async def wait_for(
@@ -393,22 +350,54 @@ class DependencyPlayer:
     async def wait_ready(self, kind: str | KindInfo, name: str, namespace: str | None = None, **kw: Any) -> Obj:
         return await self.wait_for(kind, name, namespace, ds.is_ready, **kw)
 
-    # --- cache -------------------------------------------------------------------------------------
+    # --- cache (runtime informers) -----------------------------------------------------------------
     def get_cached(self, kind: str, namespace: str, name: str) -> Obj | None:
-        return self._cache[kind].get((namespace, name))
+        cache = self._cache_of(namespace)
+        return cache.get(self._kinds[kind], namespace, name) if cache is not None else None
+
+    def _cache_of(self, namespace: str) -> Cache | None:
+        return self._caches.get("*" if self.watch_all else namespace)
 
     def _list(self, kind: str, namespace: str) -> list[Obj]:
-        return [o for (ns, _), o in self._cache[kind].items() if ns == namespace]
+        cache = self._cache_of(namespace)
+        return cache.list(self._kinds[kind], namespace) if cache is not None else []
 
-    def _store(self, kind: str, obj: Obj) -> None:
-        m = meta(obj)
-        key = (m.get("namespace", ""), m.get("name", ""))
-        old = self._cache[kind].get(key)
-        if old is None and _rv(obj) <= self._tombstones[kind].get(key, 0):
-            return  # deleted after this version: the late response of a write must not revive it
-        if old is None or _rv(obj) >= _rv(old):
-            self._tombstones[kind].pop(key, None)
-            self._cache[kind][key] = obj
+    def _new_cache(self, scope: str) -> Cache:
+        """Informers of every played kind in `scope` (a namespace, or "*": all, keeping only ours)."""
+        cache = Cache(self.client, None if scope == "*" else scope)
+        select = self._mine if scope == "*" else None
+        for info in RECONCILED + WATCHED_ONLY:
+            informer = cache.informer(_kind(info), select=select, res=self._res[info.kind])
+            informer.handlers.append(self._on_event)
+            informer.on_relist[:] = [self._on_relist]
+        return cache
+
+    def _mine(self, obj: Obj) -> bool:
+        return meta(obj).get("namespace", "") in self._namespace_set
+
+    def _on_event(self, kind: Kind, old: Obj | None, new: Obj | None) -> None:
+        obj = new if new is not None else old
+        if obj is not None:
+            for key in self._affected(kind.kind, obj):
+                self._add(key)
+
+    def _on_relist(self, informer: Informer, relist: Relist) -> None:
+        kind, ns = informer.kind.kind, informer.namespace or "*"
+        if relist.error:
+            self._log(
+                "watch-error", level=logging.WARNING, kind=kind, namespace=ns, error=relist.reason,
+                retry_in=relist.delay,
+            )  # fmt: skip
+        else:
+            self._log("relist", kind=kind, namespace=ns, reason=relist.reason)
+
+    def _observe(self, info: KindInfo, item: Any) -> Obj:
+        """Put the response of one of our writes into the cache (unless it holds something newer)."""
+        obj = as_object(item, _kind(info))
+        cache = self._cache_of(meta(obj).get("namespace", ""))
+        if cache is not None:
+            cache.informer(_kind(info)).observe(obj)
+        return obj
 
     def _add(self, key: Key) -> None:
         if self._queue is not None:
@@ -447,109 +436,23 @@ class DependencyPlayer:
             each(TRANSPORT_URL, lambda t: spec(t).get("rabbitmqClusterName") == name)
         return keys
 
-    # --- list + watch ------------------------------------------------------------------------------
-    def _mark_synced(self, kind: str, ns: str) -> None:
-        self._synced.add((kind, ns))
-        if self._synced_event is not None and len(self._synced) >= len(KINDS) * len(self._scopes):
-            self._synced_event.set()
-
-    async def _watch(self, info: KindInfo, ns: str) -> None:
-        res = self._res[info.kind]
-        failures = expired = 0
-        while True:
-            try:
-                listing = self.client.list(res, namespace=ns)
-                fresh: dict[tuple[str, str], Obj] = {}
-                async for item in listing:
-                    obj = to_dict(item)
-                    if self._mine(obj):
-                        fresh[(meta(obj).get("namespace", ""), meta(obj).get("name", ""))] = obj
-                version = listing.resourceVersion
-                self._replace(info.kind, ns, fresh)
-                self._mark_synced(info.kind, ns)
-                failures = 0
-                async for event, item in self.client.watch(res, namespace=ns, resource_version=version):
-                    expired = 0
-                    obj = to_dict(item)
-                    if self._mine(obj):
-                        self._observe(info.kind, event, obj)
-                self._log("relist", kind=info.kind, namespace=ns, reason="watch ended")
-            except asyncio.CancelledError:
-                raise
-            except ApiError as e:
-                code = e.status.code
-                if code == 410:  # the watch expired: list again at once (after a back-off if it repeats)
-                    self._log("relist", kind=info.kind, namespace=ns, reason=f"410 Gone: {e.status.message}")
-                    expired += 1
-                    if expired > 2:
-                        await self._backoff(info, ns, expired - 2, "410 Gone again right after a relist")
-                    continue
-                if code == 404:  # the CRD is not installed: nothing of that kind, look again later
-                    self._mark_synced(info.kind, ns)
-                failures += 1
-                await self._backoff(info, ns, failures, f"{code} {e.status.reason}: {e.status.message}")
-            except Exception as e:
-                failures += 1
-                await self._backoff(info, ns, failures, f"{type(e).__name__}: {e}")
-
-    async def _backoff(self, info: KindInfo, ns: str, failures: int, error: str) -> None:
-        delay = min(0.2 * 2 ** min(failures, 6), 10.0)
-        self._log("watch-error", level=logging.WARNING, kind=info.kind, namespace=ns, error=error, retry_in=delay)
-        await asyncio.sleep(delay)  # back-off before listing again
-
-    def _mine(self, obj: Obj) -> bool:
-        return not self.watch_all or meta(obj).get("namespace", "") in self._namespace_set
-
-    def _replace(self, kind: str, ns: str, fresh: dict[tuple[str, str], Obj]) -> None:
-        """A relist of `ns` ("*": every namespace) replaces what the cache held for it."""
-        cache = self._cache[kind]
-        ours = [key for key in cache if ns == "*" or key[0] == ns]
-        gone = [cache[key] for key in ours if key not in fresh]
-        for key in ours:
-            del cache[key]
-        cache.update(fresh)
-        for obj in gone:
-            for k in self._affected(kind, obj):
-                self._add(k)
-        for obj in fresh.values():
-            for k in self._affected(kind, obj):
-                self._add(k)
-
-    def _observe(self, kind: str, event: str, obj: Obj) -> None:
-        m = meta(obj)
-        if not m.get("name"):
-            return
-        if event == "DELETED":
-            self._cache[kind].pop((m.get("namespace", ""), m["name"]), None)
-            self._tombstones[kind][(m.get("namespace", ""), m["name"])] = _rv(obj)
-        elif event in ("ADDED", "MODIFIED"):
-            self._store(kind, obj)
-        else:
-            return
-        for key in self._affected(kind, obj):
-            self._add(key)
-
     # --- workers -----------------------------------------------------------------------------------
     async def _worker(self) -> None:
         assert self._queue is not None
         queue = self._queue
-        while True:
-            key = await queue.get()
+        while (key := await queue.get()) is not None:
             try:
                 await self._reconcile(key)
-                self._failures.pop(key, None)
+                queue.forget(key)
             except asyncio.CancelledError:
                 raise
             except Exception as e:
-                n = self._failures.get(key, 0) + 1
-                self._failures[key] = n
-                delay = min(0.1 * 2 ** min(n, 7), 10.0)
+                delay = queue.add_rate_limited(key)
                 kind, ns, name = key
                 self._log(
                     "error", level=logging.WARNING, kind=kind, namespace=ns, name=name,
                     error=_error_text(e), retry_in=delay,
                 )  # fmt: skip
-                queue.add_after(key, delay)
             finally:
                 queue.done(key)
 
@@ -559,7 +462,7 @@ class DependencyPlayer:
             await self._ensure_singletons(ns)
             self._ensured[ns].set()
             return
-        obj = self._cache[kind].get((ns, name))
+        obj = self.get_cached(kind, ns, name)
         if obj is None or meta(obj).get("deletionTimestamp"):
             return  # gone, or going: the player puts no finalizers anywhere
         handler = {
@@ -577,12 +480,11 @@ class DependencyPlayer:
     async def _create(self, info: KindInfo, body: Obj) -> Obj | None:
         ns = meta(body)["namespace"]
         try:
-            created = to_dict(await self.client.create(self._res[info.kind].from_dict(body)))
+            created = self._observe(info, await self.client.create(self._res[info.kind].from_dict(body)))
         except ApiError as e:
             if e.status.code == 409:  # created meanwhile (e.g. by a parallel start); the watch brings it
                 return None
             raise
-        self._store(info.kind, created)
         self._log("create", kind=info.kind, namespace=ns, name=meta(body)["name"])
         return created
 
@@ -591,7 +493,7 @@ class DependencyPlayer:
         result = await self.client.patch(
             self._res[info.kind], m["name"], patch, namespace=m["namespace"], patch_type=PatchType.MERGE
         )
-        self._store(info.kind, to_dict(result))
+        self._observe(info, result)
         self._log("patch", kind=info.kind, namespace=m["namespace"], name=m["name"], fields=what)
 
     async def _apply_status(self, info: KindInfo, obj: Obj, desired: Obj) -> None:
@@ -607,16 +509,16 @@ class DependencyPlayer:
         fingerprint = json.dumps([m.get("uid"), patch], sort_keys=True, default=str)
         if fingerprint in self._unstable:
             return  # the apiserver did not keep this very patch last time: do not loop on it
-        result = to_dict(
+        result = self._observe(
+            info,
             await self.client.patch(
                 self._res[info.kind].Status,
                 m["name"],
                 {"status": patch},
                 namespace=m["namespace"],
                 patch_type=PatchType.MERGE,
-            )
+            ),
         )
-        self._store(info.kind, result)
         ready = next((c for c in desired.get("conditions", []) if c["type"] == ds.READY), None)
         summary = {k: ready[k] for k in ("status", "reason", "message")} if ready else {}
         self._log(
