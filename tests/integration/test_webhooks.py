@@ -205,6 +205,17 @@ CREATE_RULES: list[tuple[str, dict[str, Any], str]] = [
         'spec.customServiceConfig: Invalid value: "enabled_backends": line 2: enabled_backends entry '
         "'default_backend' must have the form <store id>:<store type>",
     ),
+    # beyond upstream: a name that cannot start the API's Service names (upstream fails on every pass)
+    (
+        "name-not-dns-1035",
+        glance("1glance"),
+        'metadata.name: Invalid value: "1glance": a DNS-1035 label must consist of lower case alphanumeric',
+    ),
+    (
+        "name-with-dot",
+        glance("my.glance"),
+        "the Glance name starts its Services' names",
+    ),
     # beyond upstream: the option catalogue (api/options.py)
     (
         "catalogue-misspelt-option",
@@ -293,6 +304,13 @@ GLANCEAPI_RULES: list[tuple[str, dict[str, Any], str]] = [
         "cannot parse as an INI file: line 1: invalid section header '[DEFAULT'",
     ),
 ]
+
+
+def test_glanceapi_name_must_start_service_names(webhooks: InProcessWebhooks, api: KubeApi, namespace: str) -> None:
+    bad = glance_api("0api")
+    err = denial(api, namespace, bad)
+    assert 'metadata.name: Invalid value: "0api": a DNS-1035 label' in err.message
+    assert err.message.endswith(offline(bad, namespace))
 
 
 @pytest.mark.parametrize("operation", ["create", "update"])
