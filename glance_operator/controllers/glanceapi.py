@@ -273,6 +273,20 @@ class GlanceAPIController:
             raise config_error(p, str(exc)) from exc
         await self.ensure_services(p, objs)
         await self.ensure_keystone_endpoint(p, objs)
+        if objs.keystone_endpoint is not None and not facts.endpoint_id:
+            # Defect 19, race part: upstream renders the config before keystone-operator has published the
+            # endpoint IDs, then again with region_name/endpoint_id, rolling every pod of a new API a second
+            # time (and running it without [oslo_limit] endpoint_id meanwhile). The API is not Ready before
+            # its KeystoneEndpoint anyway, so the config waits for the IDs; the KeystoneEndpoint watch resumes.
+            conds.set(
+                cond.unknown(
+                    CONFIG_READY,
+                    cond.REQUESTED,
+                    f"Service config create in progress: waiting for KeystoneEndpoint {api.metadata.name} "
+                    "to publish its endpoint IDs",
+                )
+            )
+            raise Waiting
         await self.writer.ensure(objs.config_secret)
         await self.consume_application_credential(p)
         p.status.setdefault("hash", {})

@@ -395,3 +395,35 @@ async def test_deletion_of_a_glance_that_never_got_its_dependencies(api: KubeApi
         await eventually(lambda: api.read(GLANCE_V, "Glance", "glance", namespace) is None, timeout=60)
         assert api.list(GLANCE_V, "GlanceAPI", namespace) == []
         assert api.list("mariadb.openstack.org/v1beta1", "MariaDBDatabase", namespace) == []
+
+
+async def test_defect_19_a_new_api_is_rolled_out_once_with_its_endpoint_id(
+    api: KubeApi, kubeconfig, namespace: str
+) -> None:
+    """Upstream renders a new API's config before keystone-operator publishes the endpoint IDs, then again
+    with region_name/endpoint_id, so every new pod is replaced once. Here the config waits for the IDs."""
+    async with running_operator(kubeconfig, namespace, hold=("KeystoneEndpoint",)) as (_manager, deps):
+        api.apply(service_secret(namespace))
+        api.apply(glance(namespace))
+
+        def waiting() -> dict | None:
+            child = api.read(GLANCE_V, "GlanceAPI", "glance-default-single", namespace)
+            c = condition(child, "ServiceConfigReady")
+            return child if c and "waiting for KeystoneEndpoint" in c.get("message", "") else None
+
+        child = await eventually(waiting, timeout=60)
+        c = condition(child, "ServiceConfigReady")
+        assert (c["status"], c["reason"]) == ("Unknown", "Requested")
+        assert condition(child, "KeystoneEndpointReady")["status"] != "True"
+        # nothing a pod would run is made before the IDs exist
+        assert api.read("apps/v1", "StatefulSet", "glance-default-single", namespace) is None
+        assert api.read("v1", "Secret", "glance-default-single-config-data", namespace) is None
+
+        deps.release("KeystoneEndpoint")
+        await eventually(ready_glance(api, namespace), timeout=90)
+        sts = api.read("apps/v1", "StatefulSet", "glance-default-single", namespace)
+        assert sts["metadata"]["generation"] == 1, "the StatefulSet was changed after it was created"
+        config = base64.b64decode(
+            api.read("v1", "Secret", "glance-default-single-config-data", namespace)["data"]["00-config.conf"]
+        ).decode()
+        assert "endpoint_id" in config and "region_name" in config
