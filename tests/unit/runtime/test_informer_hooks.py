@@ -94,7 +94,7 @@ async def run_until(inf: Informer, done: Any) -> None:
     try:
         async with asyncio.timeout(5):
             while not done():
-                await asyncio.sleep(0.01)
+                await asyncio.sleep(0.01)  # poll
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

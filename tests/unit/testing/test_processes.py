@@ -126,7 +126,7 @@ def test_stop_kills_a_child_that_ignores_sigterm(tmp_path: Path) -> None:
 # either raises (atexit must stop the child) or waits to be SIGKILLed (PDEATHSIG must kill the child).
 HARNESS = textwrap.dedent(
     """\
-    import sys, time
+    import signal, sys
     from pathlib import Path
     from glance_operator.testing.processes import ManagedProcess, wait_until
     out, mode, argv = Path(sys.argv[1]), sys.argv[2], sys.argv[3:]
@@ -139,8 +139,7 @@ HARNESS = textwrap.dedent(
             return Path(f"/proc/{pid}/comm").read_text().strip() == "sleep"
         wait_until(grandchild_sleeps, timeout=10, what="the grandchild")
         raise RuntimeError("the test failed")
-    while True:
-        time.sleep(60)  # until SIGKILLed
+    signal.pause()  # until SIGKILLed
     """
 )
 
