@@ -29,7 +29,7 @@ from ..render import names
 from ..render.configfiles import ApplicationCredential, Notifications
 from ..render.facts import Database, GlanceAPIFacts, Keystone, Memcached, NetworkAttachment
 from ..render.glanceapi import GlanceAPIObjects, RenderError, api_name, build_glance_api, parse_quantity
-from ..render.hashing import secret_values_hash
+from ..render.hashing import tls_input_hashes
 from ..runtime.cache import Cache, Obj, ObjKey, metadata_only
 from ..runtime.client import Writer
 from ..runtime.compare import contains
@@ -343,16 +343,14 @@ class GlanceAPIController:
 
     def tls_inputs(self, p: Pass) -> dict[str, str]:
         api, ns = p.api, p.api.metadata.namespace
-        hashes: dict[str, str] = {}
+        ca_bundle = None
         ca = api.spec.tls.ca_bundle_secret_name
         if ca:
-            secret = self.cache.get(SECRET, ns, ca)
-            value = decode(secret, "tls-ca-bundle.pem")
-            if value is None:
+            ca_bundle = decode(self.cache.get(SECRET, ns, ca), "tls-ca-bundle.pem")
+            if ca_bundle is None:
                 p.conditions.set(cond.false(TLS_READY, cond.ERROR, cond.WARNING, f"TLSInput is missing: {ca}"))
                 raise Waiting
-            hashes["tls-ca-bundle.pem"] = secret_values_hash([value.encode()])
-        certs: list[bytes] = []
+        certificates: list[tuple[str, str]] = []
         for endpoint in ("internal", "public"):
             name = getattr(api.spec.tls.api, endpoint).secret_name
             if not name:
@@ -362,11 +360,9 @@ class GlanceAPIController:
             if crt is None or key is None:
                 p.conditions.set(cond.false(TLS_READY, cond.REQUESTED, cond.INFO, f"TLSInput is missing: {name}"))
                 raise Waiting
-            certs += [crt.encode(), key.encode()]
-        if certs:
-            hashes["certs"] = secret_values_hash(certs)
+            certificates.append((crt, key))
         p.conditions.set(cond.true(TLS_READY, "Input data complete"))
-        return hashes
+        return tls_input_hashes(ca_bundle, certificates)
 
     def network_attachments(self, p: Pass) -> tuple[NetworkAttachment, ...]:
         api, ns = p.api, p.api.metadata.namespace

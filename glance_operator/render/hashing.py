@@ -233,6 +233,18 @@ def secret_values_hash(values: Sequence[bytes]) -> str:
     return object_hash(list(values))
 
 
+def tls_input_hashes(ca_bundle: str | None, certificates: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """The TLS entries of a GlanceAPI's CONFIG_HASH input map (spec 5.5, 5.8): the CA bundle's hash under
+    ``tls-ca-bundle.pem``, and one hash of every endpoint's ``(tls.crt, tls.key)``, internal first, under
+    ``certs``; an entry only when there is something to hash."""
+    hashes: dict[str, str] = {}
+    if ca_bundle is not None:
+        hashes["tls-ca-bundle.pem"] = secret_values_hash([ca_bundle.encode()])
+    if certificates:
+        hashes["certs"] = secret_values_hash([value.encode() for pair in certificates for value in pair])
+    return hashes
+
+
 def env_hash(env: Mapping[str, str]) -> str:
     """Hash of ``env.MergeEnvs([]corev1.EnvVar{}, setters)``: the CONFIG_HASH over the input hashes.
 

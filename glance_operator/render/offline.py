@@ -69,7 +69,7 @@ from .configfiles import ApplicationCredential, Notifications
 from .facts import Database, GlanceAPIFacts, GlanceFacts, Keystone, Memcached, NetworkAttachment
 from .glance import build_glance, notification_cluster
 from .glanceapi import RenderError, build_glance_api
-from .hashing import secret_values_hash
+from .hashing import tls_input_hashes
 
 Obj = dict[str, Any]
 REDACTED = "<redacted>"
@@ -239,16 +239,15 @@ def _secret(facts: Facts, name: str, warnings: list[str], what: str) -> dict[str
 
 def _tls_input_hashes(api: GlanceAPI, facts: Facts, warnings: list[str]) -> dict[str, str]:
     """The controller's `tls-ca-bundle.pem` and `certs` input hashes, from the Secrets' content."""
-    hashes: dict[str, str] = {}
+    ca_bundle = None
     ca = api.spec.tls.ca_bundle_secret_name
     if ca:
         data = _secret(facts, ca, warnings, "CA bundle")
         if data is not None:
-            if CA_BUNDLE_KEY in data:
-                hashes[CA_BUNDLE_KEY] = secret_values_hash([data[CA_BUNDLE_KEY].encode()])
-            else:
+            ca_bundle = data.get(CA_BUNDLE_KEY)
+            if ca_bundle is None:
                 warnings.append(f"CA bundle Secret {ca!r} has no {CA_BUNDLE_KEY}: the operator waits for it")
-    certs: list[bytes] = []
+    certificates: list[tuple[str, str]] = []
     for endpoint in ("internal", "public"):
         name = getattr(api.spec.tls.api, endpoint).secret_name
         if not name:
@@ -257,12 +256,10 @@ def _tls_input_hashes(api: GlanceAPI, facts: Facts, warnings: list[str]) -> dict
         if data is None:
             continue
         if "tls.crt" in data and "tls.key" in data:
-            certs += [data["tls.crt"].encode(), data["tls.key"].encode()]
+            certificates.append((data["tls.crt"], data["tls.key"]))
         else:
             warnings.append(f"certificate Secret {name!r} lacks tls.crt/tls.key: the operator waits for it")
-    if certs:
-        hashes["certs"] = secret_values_hash(certs)
-    return hashes
+    return tls_input_hashes(ca_bundle, certificates)
 
 
 def _application_credential(api: GlanceAPI, facts: Facts, warnings: list[str]) -> ApplicationCredential | None:
