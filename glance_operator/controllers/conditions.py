@@ -10,7 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..runtime.client import Writer
+    from ..runtime.events import EventRecorder
 
 READY = "Ready"
 TRUE, FALSE, UNKNOWN = "True", "False", "Unknown"
@@ -166,3 +170,20 @@ def transitions(previous: list[dict[str, Any]], current: list[dict[str, Any]]) -
         if (c.type == READY and c.status == TRUE) or (c.type != READY and c.status == FALSE):
             out.append(c)
     return out
+
+
+async def publish(
+    writer: Writer,
+    events: EventRecorder | None,
+    live: dict[str, Any],
+    status: dict[str, Any],
+    conditions: Conditions,
+    current: dict[str, Any] | None = None,
+) -> None:
+    """End of a pass: the conditions into `status` (transition times kept), the status patched when it
+    changed (onto `current`, the freshest copy, else `live`), and an Event per condition transition."""
+    before = (live.get("status") or {}).get("conditions") or []
+    status["conditions"] = conditions.finish(before)
+    await writer.patch_status(current or live, status)
+    if events is not None:
+        await events.transitions(live, transitions(before, status["conditions"]))

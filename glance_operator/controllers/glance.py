@@ -31,7 +31,7 @@ from ..api.structural import apply_defaults
 from ..api.v1beta1 import Glance
 from ..render import names
 from ..render.facts import Database, GlanceFacts, NetworkAttachment
-from ..render.glance import annotation_bool, build_glance
+from ..render.glance import annotation_bool, build_glance, job_network_attachment_names
 from ..render.glanceapi import RenderError
 from ..render.hashing import object_hash
 from ..runtime.cache import Cache, Obj, ObjKey, without_pod_template
@@ -321,12 +321,7 @@ class GlanceController:
                 )
             )
         finally:
-            status["conditions"] = p.conditions.finish(previous.get("conditions") or [])
-            await self.writer.patch_status(self.cache.get(GLANCE, ns, name) or live, status)
-            if self.events is not None:
-                await self.events.transitions(
-                    live, cond.transitions(previous.get("conditions") or [], status["conditions"])
-                )
+            await cond.publish(self.writer, self.events, live, status, p.conditions, self.cache.get(GLANCE, ns, name))
         return result
 
     async def reconcile_normal(self, p: Pass) -> Result:
@@ -489,16 +484,15 @@ class GlanceController:
         return Database(hostname=hostname, username=username, password=password, tls=tls)
 
     def job_network_attachments(self, p: Pass) -> tuple[NetworkAttachment, ...]:
-        g = p.glance
-        seen: dict[str, NetworkAttachment] = {}
+        ns = p.glance.metadata.namespace
+        found: list[NetworkAttachment] = []
         missing = []
-        for key in sorted(g.spec.glance_apis):
-            for nad_name in g.spec.glance_apis[key].network_attachments:
-                nad = self.cache.get(NAD, g.metadata.namespace, nad_name)
-                if nad is None:
-                    missing.append(nad_name)
-                    continue
-                seen.setdefault(nad_name, NetworkAttachment(nad_name, g.metadata.namespace, nad_gateway(nad)))
+        for nad_name in job_network_attachment_names(p.glance):
+            nad = self.cache.get(NAD, ns, nad_name)
+            if nad is None:
+                missing.append(nad_name)
+            else:
+                found.append(NetworkAttachment(nad_name, ns, nad_gateway(nad)))
         if missing:
             # defect 18: wait for the NADs instead of starting jobs without them
             p.conditions.set(
@@ -510,7 +504,7 @@ class GlanceController:
                 )
             )
             raise Waiting
-        return tuple(seen.values())
+        return tuple(found)
 
     async def ensure_keystone_service(self, p: Pass, desired: Obj) -> None:
         desired["metadata"]["finalizers"] = [names.GLANCE_FINALIZER]
@@ -770,12 +764,7 @@ class GlanceController:
         conditions.set(cond.false(INPUT_READY, cond.ERROR, cond.WARNING, shared_names_message(owner)))
         status = {k: v for k, v in previous.items() if k != "conditions"}
         status["observedGeneration"] = live["metadata"].get("generation", 0)
-        status["conditions"] = conditions.finish(previous.get("conditions") or [])
-        await self.writer.patch_status(live, status)
-        if self.events is not None:
-            await self.events.transitions(
-                live, cond.transitions(previous.get("conditions") or [], status["conditions"])
-            )
+        await cond.publish(self.writer, self.events, live, status, conditions)
         return Result()
 
     async def reconcile_delete(self, live: Obj) -> Result:

@@ -235,12 +235,9 @@ class GlanceAPIController:
         except Waiting:
             pass
         finally:
-            status["conditions"] = p.conditions.finish(previous.get("conditions") or [])
-            await self.writer.patch_status(self.cache.get(GLANCE_API, ns, name) or live, status)
-            if self.events is not None:
-                await self.events.transitions(
-                    live, cond.transitions(previous.get("conditions") or [], status["conditions"])
-                )
+            await cond.publish(
+                self.writer, self.events, live, status, p.conditions, self.cache.get(GLANCE_API, ns, name)
+            )
         return Result()
 
     async def reconcile_normal(self, p: Pass) -> None:

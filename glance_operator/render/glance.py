@@ -43,6 +43,13 @@ SCC_RULE = {
 }
 
 
+def job_network_attachment_names(glance: Glance) -> list[str]:
+    """The NADs the db-sync and db-purge pods attach: every API's, keys sorted, first mention first (defect 18:
+    upstream attached only the last API's)."""
+    apis = glance.spec.glance_apis
+    return list(dict.fromkeys(n for key in sorted(apis) for n in apis[key].network_attachments))
+
+
 @dataclass
 class GlanceObjects:
     """Everything the Glance controller applies, plus what it reports."""

@@ -113,6 +113,13 @@ class GlanceAPIObjects:
     privileged: bool  # cinder mode
     warnings: tuple[str, ...] = field(default=())
 
+    def all(self) -> list[Obj]:
+        """Every object, in apply order."""
+        objs = [self.config_secret, self.headless_service, *self.endpoint_services]
+        if self.keystone_endpoint is not None:
+            objs.append(self.keystone_endpoint)
+        return [*objs, self.statefulset, *self.cronjobs]
+
 
 # --- small parsers ------------------------------------------------------------------------------
 

@@ -67,7 +67,7 @@ from ..api.backends import enabled_backends
 from ..api.v1beta1 import Glance, GlanceAPI
 from .configfiles import ApplicationCredential, Notifications
 from .facts import Database, GlanceAPIFacts, GlanceFacts, Keystone, Memcached, NetworkAttachment
-from .glance import build_glance, notification_cluster
+from .glance import build_glance, job_network_attachment_names, notification_cluster
 from .glanceapi import RenderError, build_glance_api
 from .hashing import tls_input_hashes
 
@@ -121,11 +121,6 @@ class Facts:
     cinder_present: bool = True
     topologies: dict[str, dict[str, Any]] = field(default_factory=dict)  # Topology name -> spec
     input_hashes: dict[str, dict[str, str]] = field(default_factory=dict)  # GlanceAPI name -> overrides
-
-    @property
-    def config_secrets(self) -> dict[str, dict[str, str]]:
-        """Older name of :attr:`namespace_secrets`."""
-        return self.namespace_secrets
 
     def secrets(self) -> list[str]:
         """Every secret value the facts hold, to redact."""
@@ -331,11 +326,7 @@ def api_facts(api: GlanceAPI, facts: Facts, notifications: Notifications | None)
 def _api_objects(api: GlanceAPI, facts: Facts, notifications: Notifications | None) -> tuple[list[Obj], list[str]]:
     built_facts, warnings = api_facts(api, facts, notifications)
     built = build_glance_api(api, built_facts)
-    objects = [built.config_secret, built.headless_service, *built.endpoint_services]
-    if built.keystone_endpoint is not None:
-        objects.append(built.keystone_endpoint)
-    objects += [built.statefulset, *built.cronjobs]
-    return objects, warnings + list(built.warnings)
+    return built.all(), warnings + list(built.warnings)
 
 
 def _notifications(facts: Facts) -> Notifications | None:
@@ -349,13 +340,7 @@ def render_all(glance: Glance, facts: Facts) -> tuple[list[Obj], list[str]]:
     notifying = bool(notification_cluster(glance) and facts.transport_url)
     transport_secret = f"{glance.metadata.name}-glance-transport-secret" if notifying else ""
     warnings: list[str] = []
-    # defect 18: the jobs get the NADs of every API (keys sorted, first mention first, as the controller)
-    job_nads = list(
-        dict.fromkeys(
-            n for key in sorted(glance.spec.glance_apis) for n in glance.spec.glance_apis[key].network_attachments
-        )
-    )
-    nads = _nads(job_nads, ns, facts, [])
+    nads = _nads(job_network_attachment_names(glance), ns, facts, [])
     glance_objs = build_glance(
         glance,
         GlanceFacts(
